@@ -1,0 +1,48 @@
+package io.tollgate.config;
+
+import java.util.List;
+
+/**
+ * Everything one config file says, validated, with every default from {@code reference.conf} applied.
+ * Immutable; built by {@link ConfigLoader}. The gateway compiles it into its own runtime structures
+ * (route table, upstream clusters); nothing on the request path reads these records.
+ *
+ * @param eventLoops  event-loop threads that own connections; 0 means one per available core
+ * @param transport   network transport to use
+ * @param listeners   data-plane listeners, in file order (at least one)
+ * @param admin       admin listener (health, readiness, metrics)
+ * @param http        HTTP/1.1 parser limits
+ * @param timeouts    gateway-wide timeouts
+ * @param upstreams   named upstream clusters, in file order
+ * @param routes      routes, in file order (the gateway orders them by specificity)
+ * @param accessLog   access log
+ * @param source      where the settings came from: a file path, or {@code embedded:<resource>}
+ */
+public record GatewaySettings(
+        int eventLoops,
+        Transport transport,
+        List<ListenerSettings> listeners,
+        AdminSettings admin,
+        HttpSettings http,
+        TimeoutSettings timeouts,
+        List<UpstreamSettings> upstreams,
+        List<RouteSettings> routes,
+        AccessLogSettings accessLog,
+        String source) {
+
+    public GatewaySettings {
+        listeners = List.copyOf(listeners);
+        upstreams = List.copyOf(upstreams);
+        routes = List.copyOf(routes);
+    }
+
+    /** The upstream with this name, or null. */
+    public UpstreamSettings upstream(String name) {
+        for (UpstreamSettings u : upstreams) {
+            if (u.name().equals(name)) {
+                return u;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,31 @@
+package io.tollgate.config;
+
+import java.util.List;
+
+/**
+ * One route: a match and exactly one action (proxy to an upstream, or a direct response).
+ *
+ * @param name                unique name, used as a metrics label and in the access log ({@code [a-z0-9_-]+})
+ * @param host                lower-case host to match without port, {@code *.example.com} for a wildcard suffix,
+ *                            or null for any host
+ * @param pathPrefix          path prefix, starting with {@code /}; a prefix not ending in {@code /} matches
+ *                            whole segments only ({@code /api} matches {@code /api}, {@code /api/x},
+ *                            {@code /api?q} but not {@code /apix})
+ * @param methods             upper-case methods to match; empty means any method
+ * @param upstream            name of the upstream cluster, or null for a direct-response route
+ * @param directResponse      the fixed reply, or null for a proxy route
+ * @param maxRequestBodyBytes request body limit on this route (at most the gateway-wide limit)
+ */
+public record RouteSettings(
+        String name,
+        String host,
+        String pathPrefix,
+        List<String> methods,
+        String upstream,
+        DirectResponseSettings directResponse,
+        long maxRequestBodyBytes) {
+
+    public RouteSettings {
+        methods = List.copyOf(methods);
+    }
+}

@@ -1,0 +1,26 @@
+package io.tollgate.config;
+
+import java.util.List;
+
+/**
+ * A named upstream cluster: endpoints picked round robin, skipping ejected ones.
+ *
+ * @param name               unique name, referenced by routes and used as a metrics label
+ * @param endpoints          at least one endpoint; host names are resolved when connecting
+ * @param maxIdlePerLoop     idle keep-alive connections kept per endpoint per event loop
+ * @param idleTimeoutNs      an idle pooled connection is closed after this long
+ * @param ejectAfterFailures consecutive connect failures after which an endpoint is ejected
+ * @param ejectionNs         how long an ejected endpoint is skipped
+ */
+public record UpstreamSettings(
+        String name,
+        List<EndpointSettings> endpoints,
+        int maxIdlePerLoop,
+        long idleTimeoutNs,
+        int ejectAfterFailures,
+        long ejectionNs) {
+
+    public UpstreamSettings {
+        endpoints = List.copyOf(endpoints);
+    }
+}
