@@ -32,6 +32,7 @@ import java.util.concurrent.ConcurrentMap;
  *   <li>{@code tollgate_upstream_connections{upstream,state}} (state idle|active),
  *       {@code tollgate_upstream_connects_total{upstream}}, {@code tollgate_upstream_connect_failures_total{upstream}},
  *       {@code tollgate_upstream_errors_total{upstream,reason}}</li>
+ *   <li>{@code tollgate_access_log_dropped_total}</li>
  * </ul>
  *
  * <p>Threading: the factory methods are thread-safe and idempotent per name (asking twice for route "billing"
@@ -53,6 +54,8 @@ public final class GatewayMetrics {
     private final Counter upstreamConnects;
     private final Counter upstreamConnectFailures;
     private final Counter upstreamErrors;
+
+    private final Counter accessLogDropped;
 
     private final ConcurrentMap<String, RouteStats> routes = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, ListenerEntry> listeners = new ConcurrentHashMap<>();
@@ -98,6 +101,8 @@ public final class GatewayMetrics {
             "Upstream connect attempts that failed.", "upstream");
         upstreamErrors = counter("tollgate_upstream_errors_total", "Upstream errors by reason.",
             "upstream", "reason");
+        accessLogDropped = counter("tollgate_access_log_dropped_total",
+            "Access log records dropped because the ring was full or the write failed.");
     }
 
     /** The registry to scrape. Threading: any thread. */
@@ -175,6 +180,11 @@ public final class GatewayMetrics {
                 + stats.eventLoops() + " event loops");
         }
         return stats;
+    }
+
+    /** The access log's drop counter (no labels). Threading: any thread. Allocation: none per {@code inc()}. */
+    public CounterDataPoint accessLogDropped() {
+        return accessLogDropped;
     }
 
     /**
