@@ -1,4 +1,4 @@
-package io.tollgate.gateway.metrics;
+package io.tollgate.gateway.testsupport;
 
 import java.lang.management.ManagementFactory;
 
