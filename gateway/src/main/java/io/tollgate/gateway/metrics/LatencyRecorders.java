@@ -43,7 +43,7 @@ import org.HdrHistogram.SingleWriterRecorder;
  * iterators; all histograms are allocated up front.
  *
  * <p><b>Memory.</b> Each histogram with the defaults is about 190 KB (23,552 long counts). One instance holds
- * {@code 2 * eventLoops + windowSlots + 1} of them: for 8 event loops and 6 slots, ~4.2 MB. Callers with many
+ * {@code 2 * eventLoops + windowSlots + 1} of them: for 8 event loops and 6 slots, ~4.3 MB per series. Callers with many
  * routes and cores should pass {@code significantDigits = 2} (~26 KB each, 1% error).
  */
 public final class LatencyRecorders {
