@@ -65,6 +65,11 @@ final class Problems {
         return out;
     }
 
+    /** Whether a value comes from a reference.conf default rather than from what the user wrote. */
+    static boolean isReference(ConfigOrigin origin) {
+        return origin != null && "reference.conf".equals(origin.resource());
+    }
+
     /** Base name of a file, the resource name, or the description a string was parsed with. */
     static String fileOf(ConfigOrigin origin) {
         if (origin == null) {

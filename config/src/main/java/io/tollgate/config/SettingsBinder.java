@@ -34,10 +34,14 @@ final class SettingsBinder {
 
     /** Gateway-wide body limit, needed to check the routes' limits; null when invalid. */
     private Long globalMaxRequestBodyBytes;
+    /** The value it was read from, to recognize the route template's substitution of it. */
+    private ConfigValue globalMaxRequestBodyValue;
     private ConfigObject listenerTemplate;
     private ConfigObject upstreamTemplate;
     private ConfigObject routeTemplate;
     private ConfigObject directResponseTemplate;
+    /** Readers of the bound listeners, parallel to the list, to locate conflicts found later (admin). */
+    private final List<ObjectReader> listenerReaders = new ArrayList<>();
 
     SettingsBinder(Problems problems) {
         this.problems = problems;
@@ -112,6 +116,7 @@ final class SettingsBinder {
                 ? r.bytes("max-response-header-bytes", 1, Integer.MAX_VALUE) : null;
         r.finish();
         globalMaxRequestBodyBytes = body;
+        globalMaxRequestBodyValue = r.get("max-request-body-bytes");
         if (line == null || header == null || headers == null || body == null || response == null) {
             return null;
         }
@@ -228,6 +233,7 @@ final class SettingsBinder {
                 }
             }
             out.add(l);
+            listenerReaders.add(r);
         }
         return ok ? out : null;
     }
@@ -254,12 +260,20 @@ final class SettingsBinder {
             return null;
         }
         if (enabled && listeners != null) {
-            for (ListenerSettings l : listeners) {
-                if (collide(address, port, l.address(), l.port())) {
+            for (int i = 0; i < listeners.size(); i++) {
+                final ListenerSettings l = listeners.get(i);
+                if (!collide(address, port, l.address(), l.port())) {
+                    continue;
+                }
+                // point at what the user wrote: the admin port, or the listener when the admin port is the default
+                if (Problems.isReference(r.get("port").origin())) {
+                    listenerReaders.get(i).problem("port", "address " + hostPort(l.address(), l.port())
+                            + " is already used by the admin listener (" + hostPort(address, port) + ")");
+                } else {
                     r.problem("port", "admin address " + hostPort(address, port) + " is already used by listener \""
                             + l.name() + "\" (" + hostPort(l.address(), l.port()) + ")");
-                    return null;
                 }
+                return null;
             }
         }
         return new AdminSettings(enabled, address, port);
@@ -478,8 +492,12 @@ final class SettingsBinder {
         }
         matchOk = matchOk && m != null && pathPrefix != null && methods != null;
 
-        Long maxBody = required(r, "max-request-body-bytes", template)
-                ? r.bytes("max-request-body-bytes", 1, Long.MAX_VALUE) : null;
+        // The template default is ${?tollgate.http.max-request-body-bytes}: the very value checked in bindHttp, so
+        // use its result rather than report a bad one twice. Absent only when that is not a value (reported there).
+        final ConfigValue bodyValue = r.get("max-request-body-bytes");
+        Long maxBody = bodyValue == null || isGlobalMaxBody(bodyValue)
+                ? globalMaxRequestBodyBytes
+                : r.bytes("max-request-body-bytes", 1, Long.MAX_VALUE);
         if (maxBody != null && globalMaxRequestBodyBytes != null && maxBody > globalMaxRequestBodyBytes) {
             r.invalid("max-request-body-bytes", "must not exceed tollgate.http.max-request-body-bytes ("
                     + globalMaxRequestBodyBytes + " bytes), got " + maxBody + " bytes");
@@ -517,6 +535,11 @@ final class SettingsBinder {
             return null;
         }
         return new RouteSettings(name, host, pathPrefix, methods, upstream, direct, maxBody);
+    }
+
+    private boolean isGlobalMaxBody(ConfigValue v) {
+        final ConfigValue global = globalMaxRequestBodyValue;
+        return global != null && v.origin().equals(global.origin()) && v.equals(global);
     }
 
     private static List<String> bindMethods(ObjectReader m) {
