@@ -1,0 +1,612 @@
+package io.tollgate.config;
+
+import com.typesafe.config.ConfigList;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigUtil;
+import com.typesafe.config.ConfigValue;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Binds the resolved config tree (user file merged over reference.conf) to {@link GatewaySettings}, by hand:
+ * every key is read explicitly, checked, and recorded as known, so that anything left over is a typo.
+ * <p>
+ * Order: scalar sections first, then the element templates under {@code tollgate.defaults} (validated on their
+ * own, at their own paths), then listeners, upstreams and routes, each element merged over its template, and
+ * the cross-element checks (duplicate names, colliding addresses, dangling upstream references, shadowed
+ * routes) as elements are read. One binder per load; not thread-safe.
+ */
+final class SettingsBinder {
+
+    private static final String ROOT_KEY = "tollgate";
+    private static final long MIN_RING_BYTES = 4L * 1024;
+    private static final long MAX_RING_BYTES = 1L << 30;
+
+    private final Problems problems;
+
+    /** Gateway-wide body limit, needed to check the routes' limits; null when invalid. */
+    private Long globalMaxRequestBodyBytes;
+    /** The value it was read from, to recognize the route template's substitution of it. */
+    private ConfigValue globalMaxRequestBodyValue;
+    private ConfigObject listenerTemplate;
+    private ConfigObject upstreamTemplate;
+    private ConfigObject routeTemplate;
+    private ConfigObject directResponseTemplate;
+    /** Readers of the bound listeners, parallel to the list, to locate conflicts found later (admin). */
+    private final List<ObjectReader> listenerReaders = new ArrayList<>();
+
+    SettingsBinder(Problems problems) {
+        this.problems = problems;
+    }
+
+    /**
+     * @param root         the resolved, merged root object
+     * @param userRootKeys top-level keys the user's file wrote (only those can be typos; reference.conf files of
+     *                     other libraries may add their own top-level keys)
+     * @param source       value of {@link GatewaySettings#source()}
+     * @return the settings, or null when a problem was recorded
+     */
+    GatewaySettings bind(ConfigObject root, Set<String> userRootKeys, String source) {
+        for (String key : userRootKeys) {
+            if (!key.equals(ROOT_KEY)) {
+                final String suggestion = ObjectReader.closest(key, List.of(ROOT_KEY));
+                problems.add(root.get(key).origin(), ConfigUtil.joinPath(key), suggestion != null
+                        ? "unknown key (did you mean \"" + suggestion + "\"?)"
+                        : "unknown key (everything Tollgate reads is under \"tollgate\")");
+            }
+        }
+        final ObjectReader rootReader = ObjectReader.of(problems, "", root);
+        if (!rootReader.require(ROOT_KEY)) {
+            return null;
+        }
+        final ObjectReader t = rootReader.object(ROOT_KEY);
+        if (t == null) {
+            return null;
+        }
+
+        final Integer eventLoops = t.require("event-loops") ? t.int32("event-loops", 0, 1024) : null;
+        final Transport transport = t.require("transport") ? t.enumValue("transport", Transport.class) : null;
+        final HttpSettings http = bindHttp(section(t, "http"));
+        final TimeoutSettings timeouts = bindTimeouts(section(t, "timeouts"));
+        bindTemplates(section(t, "defaults"));
+        final List<ListenerSettings> listeners = bindListeners(t);
+        final AdminSettings admin = bindAdmin(section(t, "admin"), listeners);
+        final Set<String> upstreamNames = new LinkedHashSet<>();
+        final List<UpstreamSettings> upstreams = bindUpstreams(section(t, "upstreams"), upstreamNames);
+        final List<RouteSettings> routes = bindRoutes(t, upstreamNames);
+        final AccessLogSettings accessLog = bindAccessLog(section(t, "access-log"));
+        t.finish();
+
+        if (eventLoops == null || transport == null || listeners == null || admin == null || http == null
+                || timeouts == null || upstreams == null || routes == null || accessLog == null) {
+            return null;
+        }
+        return new GatewaySettings(eventLoops, transport, listeners, admin, http, timeouts, upstreams, routes,
+                accessLog, source);
+    }
+
+    private static ObjectReader section(ObjectReader parent, String key) {
+        return parent.require(key) ? parent.object(key) : null;
+    }
+
+    /** In template mode nothing is required; otherwise a missing key is reported. */
+    private static boolean required(ObjectReader r, String key, boolean template) {
+        return template || r.require(key);
+    }
+
+    // ---------------------------------------------------------------- sections
+
+    private HttpSettings bindHttp(ObjectReader r) {
+        if (r == null) {
+            return null;
+        }
+        final Long line = r.require("max-request-line-bytes") ? r.bytes("max-request-line-bytes", 1, Integer.MAX_VALUE) : null;
+        final Long header = r.require("max-header-bytes") ? r.bytes("max-header-bytes", 1, Integer.MAX_VALUE) : null;
+        final Integer headers = r.require("max-headers") ? r.int32("max-headers", 1, Integer.MAX_VALUE) : null;
+        final Long body = r.require("max-request-body-bytes") ? r.bytes("max-request-body-bytes", 1, Long.MAX_VALUE) : null;
+        final Long response = r.require("max-response-header-bytes")
+                ? r.bytes("max-response-header-bytes", 1, Integer.MAX_VALUE) : null;
+        r.finish();
+        globalMaxRequestBodyBytes = body;
+        globalMaxRequestBodyValue = r.get("max-request-body-bytes");
+        if (line == null || header == null || headers == null || body == null || response == null) {
+            return null;
+        }
+        return new HttpSettings(line.intValue(), header.intValue(), headers, body, response.intValue());
+    }
+
+    private TimeoutSettings bindTimeouts(ObjectReader r) {
+        if (r == null) {
+            return null;
+        }
+        final Long connect = r.require("connect") ? r.positiveDurationNs("connect") : null;
+        final Long head = r.require("request-head") ? r.positiveDurationNs("request-head") : null;
+        final Long upstream = r.require("upstream-response") ? r.positiveDurationNs("upstream-response") : null;
+        final Long idle = r.require("idle") ? r.positiveDurationNs("idle") : null;
+        final Long drain = r.require("drain") ? r.positiveDurationNs("drain") : null;
+        r.finish();
+        if (connect == null || head == null || upstream == null || idle == null || drain == null) {
+            return null;
+        }
+        return new TimeoutSettings(connect, head, upstream, idle, drain);
+    }
+
+    private AccessLogSettings bindAccessLog(ObjectReader r) {
+        if (r == null) {
+            return null;
+        }
+        final Boolean enabled = r.require("enabled") ? r.bool("enabled") : null;
+        String path = r.require("path") ? r.string("path") : null;
+        if (path != null && (path.isBlank() || path.indexOf('\0') >= 0)) {
+            r.invalid("path", "expected stdout, stderr or a file path, got " + ObjectReader.describe(r.get("path")));
+            path = null;
+        }
+        Long ring = r.require("ring-buffer-bytes") ? r.bytes("ring-buffer-bytes", Long.MIN_VALUE, Long.MAX_VALUE) : null;
+        if (ring != null && (ring < MIN_RING_BYTES || ring > MAX_RING_BYTES || Long.bitCount(ring) != 1)) {
+            r.invalid("ring-buffer-bytes", "must be a power of two between 4 KiB (4096) and 1 GiB (1073741824), got "
+                    + ring + " bytes");
+            ring = null;
+        }
+        r.finish();
+        if (enabled == null || path == null || ring == null) {
+            return null;
+        }
+        return new AccessLogSettings(enabled, path, ring.intValue());
+    }
+
+    // ---------------------------------------------------------------- templates
+
+    /**
+     * Validates each template at its own path ({@code tollgate.defaults.route...}) so that a bad default is
+     * reported once, and keeps it (minus unknown keys) for merging under the elements.
+     */
+    private void bindTemplates(ObjectReader d) {
+        if (d == null) {
+            return;
+        }
+        listenerTemplate = template(d, "listener", r -> bindListener(r, true));
+        upstreamTemplate = template(d, "upstream", r -> bindUpstream(r, "", true));
+        routeTemplate = template(d, "route", r -> bindRoute(r, true, Set.of()));
+        directResponseTemplate = template(d, "direct-response", r -> bindDirectResponse(r, true));
+        d.finish();
+    }
+
+    private static ConfigObject template(ObjectReader defaults, String key, Consumer<ObjectReader> validate) {
+        final ObjectReader r = defaults.object(key);
+        if (r == null) {
+            return null;
+        }
+        validate.accept(r);
+        r.finish();
+        return r.knownOnly();
+    }
+
+    // ---------------------------------------------------------------- listeners and admin
+
+    private List<ListenerSettings> bindListeners(ObjectReader t) {
+        final ConfigList list = t.require("listeners") ? t.list("listeners") : null;
+        if (list == null) {
+            return null;
+        }
+        if (list.isEmpty()) {
+            t.problem("listeners", "at least one listener is required");
+            return null;
+        }
+        final List<ListenerSettings> out = new ArrayList<>(list.size());
+        final Map<String, Integer> names = new HashMap<>();
+        boolean ok = true;
+        for (int i = 0; i < list.size(); i++) {
+            final ConfigValue v = list.get(i);
+            if (!(v instanceof ConfigObject o)) {
+                t.elementProblem("listeners", i, v, "expected an object, got " + ObjectReader.describe(v));
+                ok = false;
+                continue;
+            }
+            final ObjectReader r = ObjectReader.element(problems, indexed(t, "listeners", i), o, listenerTemplate);
+            final ListenerSettings l = bindListener(r, false);
+            r.finish();
+            if (l == null) {
+                ok = false;
+                continue;
+            }
+            final Integer first = names.putIfAbsent(l.name(), i);
+            if (first != null) {
+                r.problem("name", "duplicate listener name \"" + l.name() + "\" (first used by "
+                        + indexed(t, "listeners", first) + ")");
+                ok = false;
+            }
+            for (int j = 0; j < out.size(); j++) {
+                final ListenerSettings other = out.get(j);
+                if (collide(l.address(), l.port(), other.address(), other.port())) {
+                    r.problem("port", "address " + hostPort(l.address(), l.port()) + " is already used by listener \""
+                            + other.name() + "\" (" + hostPort(other.address(), other.port()) + ")");
+                    ok = false;
+                    break;
+                }
+            }
+            out.add(l);
+            listenerReaders.add(r);
+        }
+        return ok ? out : null;
+    }
+
+    private ListenerSettings bindListener(ObjectReader r, boolean template) {
+        final String name = template ? null : name(r);
+        final String address = required(r, "address", template) ? bindAddress(r) : null;
+        final Integer port = required(r, "port", template) ? r.int32("port", 0, 65535) : null;
+        if (template || name == null || address == null || port == null) {
+            return null;
+        }
+        return new ListenerSettings(name, address, port);
+    }
+
+    private AdminSettings bindAdmin(ObjectReader r, List<ListenerSettings> listeners) {
+        if (r == null) {
+            return null;
+        }
+        final Boolean enabled = r.require("enabled") ? r.bool("enabled") : null;
+        final String address = r.require("address") ? bindAddress(r) : null;
+        final Integer port = r.require("port") ? r.int32("port", 0, 65535) : null;
+        r.finish();
+        if (enabled == null || address == null || port == null) {
+            return null;
+        }
+        if (enabled && listeners != null) {
+            for (int i = 0; i < listeners.size(); i++) {
+                final ListenerSettings l = listeners.get(i);
+                if (!collide(address, port, l.address(), l.port())) {
+                    continue;
+                }
+                // point at what the user wrote: the admin port, or the listener when the admin port is the default
+                if (Problems.isReference(r.get("port").origin())) {
+                    listenerReaders.get(i).problem("port", "address " + hostPort(l.address(), l.port())
+                            + " is already used by the admin listener (" + hostPort(address, port) + ")");
+                } else {
+                    r.problem("port", "admin address " + hostPort(address, port) + " is already used by listener \""
+                            + l.name() + "\" (" + hostPort(l.address(), l.port()) + ")");
+                }
+                return null;
+            }
+        }
+        return new AdminSettings(enabled, address, port);
+    }
+
+    private static String bindAddress(ObjectReader r) {
+        final String raw = r.string("address");
+        if (raw == null) {
+            return null;
+        }
+        final String address = Syntax.normalizeBindAddress(raw);
+        if (address == null) {
+            r.invalid("address", "invalid address \"" + raw + "\": expected an IP address or host name");
+        }
+        return address;
+    }
+
+    /**
+     * Whether two binds would fail with "address in use". Port 0 never collides (each bind picks a free port).
+     * A wildcard overlaps every address of its family ({@code ::} overlaps all, being dual-stack); host names
+     * are not resolved, so only identical names collide with each other.
+     */
+    static boolean collide(String a, int aPort, String b, int bPort) {
+        if (aPort != bPort || aPort == 0) {
+            return false;
+        }
+        if (a.equals(b) || a.equals("::") || b.equals("::") || a.equals("0:0:0:0:0:0:0:0") || b.equals("0:0:0:0:0:0:0:0")) {
+            return true;
+        }
+        return a.equals("0.0.0.0") && !Syntax.isIpv6(b) || b.equals("0.0.0.0") && !Syntax.isIpv6(a);
+    }
+
+    private static String hostPort(String host, int port) {
+        return new EndpointSettings(host, port).toString();
+    }
+
+    // ---------------------------------------------------------------- upstreams
+
+    private List<UpstreamSettings> bindUpstreams(ObjectReader ups, Set<String> declaredNames) {
+        if (ups == null) {
+            return null;
+        }
+        // typesafe-config objects do not keep key order; file order is the order of the lines they start on
+        final List<String> names = new ArrayList<>(ups.keys());
+        names.sort(Comparator.comparingInt((String n) -> lineOrMax(ups.get(n))).thenComparing(n -> n));
+        final List<UpstreamSettings> out = new ArrayList<>(names.size());
+        boolean ok = true;
+        for (String name : names) {
+            declaredNames.add(name);
+            final ConfigValue v = ups.get(name);
+            final String nameProblem = Syntax.nameProblem(name);
+            if (nameProblem != null) {
+                ups.problem(name, nameProblem);
+                ok = false;
+            }
+            if (!(v instanceof ConfigObject o)) {
+                ups.invalid(name, "expected an object, got " + ObjectReader.describe(v));
+                ok = false;
+                continue;
+            }
+            final ObjectReader r = ObjectReader.element(problems, ups.pathOf(name), o, upstreamTemplate);
+            final UpstreamSettings u = bindUpstream(r, name, false);
+            r.finish();
+            if (u == null) {
+                ok = false;
+            } else {
+                out.add(u);
+            }
+        }
+        ups.finish();
+        return ok ? out : null;
+    }
+
+    private static int lineOrMax(ConfigValue v) {
+        final int line = v == null ? -1 : Problems.lineOf(v.origin());
+        return line < 0 ? Integer.MAX_VALUE : line;
+    }
+
+    private UpstreamSettings bindUpstream(ObjectReader r, String name, boolean template) {
+        List<EndpointSettings> endpoints = null;
+        if (!template && r.require("endpoints")) {
+            endpoints = bindEndpoints(r);
+        }
+        final Integer maxIdle = required(r, "max-idle-per-loop", template) ? r.int32("max-idle-per-loop", 0, 65535) : null;
+        final Long idleNs = required(r, "idle-timeout", template) ? r.positiveDurationNs("idle-timeout") : null;
+        final Integer ejectAfter = required(r, "eject-after-failures", template)
+                ? r.int32("eject-after-failures", 1, 1000) : null;
+        final Long ejectionNs = required(r, "ejection-time", template) ? r.positiveDurationNs("ejection-time") : null;
+        if (template || endpoints == null || maxIdle == null || idleNs == null || ejectAfter == null || ejectionNs == null) {
+            return null;
+        }
+        return new UpstreamSettings(name, endpoints, maxIdle, idleNs, ejectAfter, ejectionNs);
+    }
+
+    private static List<EndpointSettings> bindEndpoints(ObjectReader r) {
+        final ConfigList list = r.list("endpoints");
+        if (list == null) {
+            return null;
+        }
+        if (list.isEmpty()) {
+            r.invalid("endpoints", "at least one endpoint is required");
+            return null;
+        }
+        final List<EndpointSettings> out = new ArrayList<>(list.size());
+        boolean ok = true;
+        for (int i = 0; i < list.size(); i++) {
+            final ConfigValue v = list.get(i);
+            final String text = ObjectReader.asString(v);
+            if (text == null) {
+                r.elementProblem("endpoints", i, v, "expected a \"host:port\" string, got " + ObjectReader.describe(v));
+                ok = false;
+                continue;
+            }
+            try {
+                out.add(Syntax.parseEndpoint(text));
+            } catch (IllegalArgumentException e) {
+                r.elementProblem("endpoints", i, v, e.getMessage());
+                ok = false;
+            }
+        }
+        return ok ? out : null;
+    }
+
+    // ---------------------------------------------------------------- routes
+
+    /** What makes two routes indistinguishable to the router; methods as a set (order does not matter). */
+    private record MatchKey(String host, String pathPrefix, Set<String> methods) {
+    }
+
+    private List<RouteSettings> bindRoutes(ObjectReader t, Set<String> upstreamNames) {
+        final ConfigList list = t.require("routes") ? t.list("routes") : null;
+        if (list == null) {
+            return null;
+        }
+        final List<RouteSettings> out = new ArrayList<>(list.size());
+        final Map<String, Integer> names = new HashMap<>();
+        final Map<MatchKey, RouteSettings> matches = new HashMap<>();
+        final Map<MatchKey, Integer> matchIndexes = new HashMap<>();
+        boolean ok = true;
+        for (int i = 0; i < list.size(); i++) {
+            final ConfigValue v = list.get(i);
+            if (!(v instanceof ConfigObject o)) {
+                t.elementProblem("routes", i, v, "expected an object, got " + ObjectReader.describe(v));
+                ok = false;
+                continue;
+            }
+            final ObjectReader r = ObjectReader.element(problems, indexed(t, "routes", i), o, routeTemplate);
+            final RouteSettings route = bindRoute(r, false, upstreamNames);
+            r.finish();
+            if (route == null) {
+                ok = false;
+                continue;
+            }
+            final Integer first = names.putIfAbsent(route.name(), i);
+            if (first != null) {
+                r.problem("name", "duplicate route name \"" + route.name() + "\" (first used by "
+                        + indexed(t, "routes", first) + ")");
+                ok = false;
+            }
+            final MatchKey key = new MatchKey(route.host(), route.pathPrefix(), Set.copyOf(route.methods()));
+            final RouteSettings earlier = matches.putIfAbsent(key, route);
+            if (earlier != null) {
+                r.problem("match", "same match as route \"" + earlier.name() + "\" ("
+                        + indexed(t, "routes", matchIndexes.get(key)) + "); this route could never be selected");
+                ok = false;
+            } else {
+                matchIndexes.put(key, i);
+            }
+            out.add(route);
+        }
+        return ok ? out : null;
+    }
+
+    /**
+     * @param template      validating {@code tollgate.defaults.route}: nothing required, and name, upstream and
+     *                      direct-response are not template keys (they are left unread, hence unknown)
+     * @param upstreamNames every upstream declared, valid or not (a route pointing at an invalid upstream gets
+     *                      the upstream's problem, not a second "no upstream named")
+     */
+    private RouteSettings bindRoute(ObjectReader r, boolean template, Set<String> upstreamNames) {
+        final String name = template ? null : name(r);
+
+        boolean matchOk = !template;
+        String host = null;
+        String pathPrefix = null;
+        List<String> methods = null;
+        final ObjectReader m = required(r, "match", template) ? r.object("match") : null;
+        if (m != null) {
+            if (m.has("host")) {
+                final String raw = m.string("host");
+                if (raw == null) {
+                    matchOk = false;
+                } else {
+                    final String h = raw.trim().toLowerCase(Locale.ROOT);
+                    final String problem = Syntax.matchHostProblem(h);
+                    if (problem != null) {
+                        m.invalid("host", problem);
+                        matchOk = false;
+                    } else {
+                        host = h;
+                    }
+                }
+            }
+            if (required(m, "path-prefix", template) && m.has("path-prefix")) {
+                pathPrefix = m.string("path-prefix");
+                final String problem = pathPrefix == null ? null : Syntax.pathPrefixProblem(pathPrefix);
+                if (problem != null) {
+                    m.invalid("path-prefix", problem);
+                    pathPrefix = null;
+                }
+            }
+            if (required(m, "methods", template) && m.has("methods")) {
+                methods = bindMethods(m);
+            }
+            m.finish();
+        }
+        matchOk = matchOk && m != null && pathPrefix != null && methods != null;
+
+        // The template default is ${?tollgate.http.max-request-body-bytes}: the very value checked in bindHttp, so
+        // use its result rather than report a bad one twice. Absent only when that is not a value (reported there).
+        final ConfigValue bodyValue = r.get("max-request-body-bytes");
+        Long maxBody = bodyValue == null || isGlobalMaxBody(bodyValue)
+                ? globalMaxRequestBodyBytes
+                : r.bytes("max-request-body-bytes", 1, Long.MAX_VALUE);
+        if (maxBody != null && globalMaxRequestBodyBytes != null && maxBody > globalMaxRequestBodyBytes) {
+            r.invalid("max-request-body-bytes", "must not exceed tollgate.http.max-request-body-bytes ("
+                    + globalMaxRequestBodyBytes + " bytes), got " + maxBody + " bytes");
+            maxBody = null;
+        }
+        if (template) {
+            return null;
+        }
+
+        final boolean hasUpstream = r.has("upstream");
+        final boolean hasDirect = r.has("direct-response");
+        boolean actionOk = true;
+        if (hasUpstream == hasDirect) {
+            r.problem(hasUpstream
+                    ? "a route needs exactly one of \"upstream\" or \"direct-response\", not both"
+                    : "a route needs exactly one of \"upstream\" or \"direct-response\", found neither");
+            actionOk = false;
+        }
+        String upstream = null;
+        if (hasUpstream) {
+            upstream = r.string("upstream");
+            if (upstream != null && !upstreamNames.contains(upstream)) {
+                r.problem("upstream", "no upstream named \"" + upstream + "\"");
+                upstream = null;
+            }
+            actionOk &= upstream != null;
+        }
+        DirectResponseSettings direct = null;
+        if (hasDirect) {
+            final ObjectReader d = r.object("direct-response", directResponseTemplate);
+            direct = d == null ? null : bindDirectResponse(d, false);
+            actionOk &= direct != null;
+        }
+        if (name == null || !matchOk || maxBody == null || !actionOk) {
+            return null;
+        }
+        return new RouteSettings(name, host, pathPrefix, methods, upstream, direct, maxBody);
+    }
+
+    private boolean isGlobalMaxBody(ConfigValue v) {
+        final ConfigValue global = globalMaxRequestBodyValue;
+        return global != null && v.origin().equals(global.origin()) && v.equals(global);
+    }
+
+    private static List<String> bindMethods(ObjectReader m) {
+        final ConfigList list = m.list("methods");
+        if (list == null) {
+            return null;
+        }
+        final List<String> out = new ArrayList<>(list.size());
+        boolean ok = true;
+        for (int i = 0; i < list.size(); i++) {
+            final ConfigValue v = list.get(i);
+            final String raw = ObjectReader.asString(v);
+            if (raw == null || !Syntax.isToken(raw)) {
+                m.elementProblem("methods", i, v, "invalid method " + ObjectReader.describe(v)
+                        + ": expected an HTTP method token such as GET");
+                ok = false;
+                continue;
+            }
+            final String method = raw.toUpperCase(Locale.ROOT);
+            if (out.contains(method)) {
+                m.elementProblem("methods", i, v, "duplicate method \"" + method + "\"");
+                ok = false;
+                continue;
+            }
+            out.add(method);
+        }
+        return ok ? out : null;
+    }
+
+    private static DirectResponseSettings bindDirectResponse(ObjectReader r, boolean template) {
+        final Integer status = required(r, "status", template) ? r.int32("status", 200, 599) : null;
+        final String body = required(r, "body", template) ? r.string("body") : null;
+        String contentType = required(r, "content-type", template) ? r.string("content-type") : null;
+        if (contentType != null) {
+            final String problem = Syntax.headerValueProblem(contentType);
+            if (problem != null) {
+                r.invalid("content-type", problem);
+                contentType = null;
+            }
+        }
+        r.finish();
+        if (template || status == null || body == null || contentType == null) {
+            return null;
+        }
+        return new DirectResponseSettings(status, body, contentType);
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /** The element's {@code name}: required, [a-z0-9_-]+. */
+    private static String name(ObjectReader r) {
+        if (!r.require("name")) {
+            return null;
+        }
+        final String name = r.string("name");
+        if (name == null) {
+            return null;
+        }
+        final String problem = Syntax.nameProblem(name);
+        if (problem != null) {
+            r.invalid("name", problem);
+            return null;
+        }
+        return name;
+    }
+
+    private static String indexed(ObjectReader parent, String key, int index) {
+        return parent.pathOf(key) + "[" + index + "]";
+    }
+}

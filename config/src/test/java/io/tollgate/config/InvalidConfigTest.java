@@ -1,0 +1,403 @@
+package io.tollgate.config;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static io.tollgate.config.Fixtures.assertSingleProblem;
+import static io.tollgate.config.Fixtures.problemsOf;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * One fixture per validation rule under src/test/resources/invalid, each asserting the exact
+ * {@code file:line: path: message} a user would see.
+ */
+class InvalidConfigTest {
+
+    // ------------------------------------------------------------ reporting
+
+    @Test
+    void reportsEveryErrorAtOnce() {
+        assertEquals(List.of(
+                "several-errors.conf:3: tollgate.timeouts.conect: unknown key (did you mean \"connect\"?)",
+                "several-errors.conf:6: tollgate.listeners[0].port: must be between 0 and 65535, got 80800",
+                "several-errors.conf:9: tollgate.routes[0].upstream: no upstream named \"billing\""),
+                problemsOf("invalid/several-errors.conf"));
+    }
+
+    @Test
+    void exceptionMessageListsOneProblemPerLine() {
+        final ConfigValidationException e = assertThrows(ConfigValidationException.class,
+                () -> ConfigLoader.load(Fixtures.fixture("invalid/several-errors.conf")));
+        assertEquals(3, e.getMessage().split("\n").length);
+        assertTrue(e.getMessage().startsWith("several-errors.conf:3: tollgate.timeouts.conect: unknown key"));
+    }
+
+    @Test
+    void reportsSyntaxErrorWithFileAndLine() {
+        final List<String> problems = problemsOf("invalid/syntax-error.conf");
+        assertEquals(1, problems.size());
+        assertTrue(problems.get(0).startsWith("syntax-error.conf:3: "), problems.get(0));
+    }
+
+    @Test
+    void reportsUnresolvedSubstitutionWithFileAndLine() {
+        assertSingleProblem("invalid/unresolved-substitution.conf",
+                "unresolved-substitution.conf:3: Could not resolve substitution to a value: "
+                        + "${TOLLGATE_TEST_PORT_THAT_IS_NEVER_SET}");
+    }
+
+    @Test
+    void reportsMissingFile() {
+        final Path missing = Path.of("does-not-exist.conf");
+        final ConfigValidationException e = assertThrows(ConfigValidationException.class, () -> ConfigLoader.load(missing));
+        assertEquals("does-not-exist.conf: no such file: does-not-exist.conf", e.getMessage());
+    }
+
+    @Test
+    void locatesProblemInIncludedFile() {
+        assertSingleProblem("invalid/include-bad-value.conf",
+                "bad-timeouts.conf:3: tollgate.timeouts.drain: must be a positive duration, got \"-5s\"");
+    }
+
+    @Test
+    void namesStringOriginInProblems() {
+        final ConfigValidationException e = assertThrows(ConfigValidationException.class,
+                () -> ConfigLoader.loadString("tollgate {\n  event-loops = -1\n}", "--proxy"));
+        assertEquals("--proxy:2: tollgate.event-loops: must be between 0 and 1024, got -1", e.getMessage());
+    }
+
+    // ------------------------------------------------------------ unknown keys
+
+    @Test
+    void rejectsUnknownKeyWithSuggestion() {
+        assertSingleProblem("invalid/unknown-key-typo.conf",
+                "unknown-key-typo.conf:3: tollgate.timeouts.conect: unknown key (did you mean \"connect\"?)");
+    }
+
+    @Test
+    void listsKnownKeysWhenNoneIsClose() {
+        assertSingleProblem("invalid/unknown-key-without-suggestion.conf",
+                "unknown-key-without-suggestion.conf:2: tollgate.http.compression: unknown key (expected one of: "
+                        + "max-request-line-bytes, max-header-bytes, max-headers, max-request-body-bytes, "
+                        + "max-response-header-bytes)");
+    }
+
+    @Test
+    void rejectsMisspelledRootKey() {
+        assertSingleProblem("invalid/unknown-top-level-key.conf",
+                "unknown-top-level-key.conf:1: tolgate: unknown key (did you mean \"tollgate\"?)");
+    }
+
+    @Test
+    void rejectsUnknownKeyInsideRouteMatch() {
+        assertSingleProblem("invalid/unknown-key-in-route-match.conf",
+                "unknown-key-in-route-match.conf:5: tollgate.routes[0].match.path-prefx: "
+                        + "unknown key (did you mean \"path-prefix\"?)");
+    }
+
+    @Test
+    void reportsUnknownTemplateKeyOnceAtTheTemplate() {
+        assertSingleProblem("invalid/unknown-key-in-defaults.conf",
+                "unknown-key-in-defaults.conf:3: tollgate.defaults.upstream.idle-timout: "
+                        + "unknown key (did you mean \"idle-timeout\"?)");
+    }
+
+    @Test
+    void reportsBadTemplateValueOnceNotPerElement() {
+        assertSingleProblem("invalid/bad-default-reported-once.conf",
+                "bad-default-reported-once.conf:4: tollgate.defaults.upstream.ejection-time: "
+                        + "must be a positive duration, got \"-1s\"");
+    }
+
+    // ------------------------------------------------------------ types and ranges
+
+    @Test
+    void rejectsNonBooleanForBooleanKey() {
+        assertSingleProblem("invalid/wrong-type-boolean.conf",
+                "wrong-type-boolean.conf:3: tollgate.admin.enabled: expected true or false, got \"maybe\"");
+    }
+
+    @Test
+    void rejectsScalarWhereObjectExpected() {
+        assertSingleProblem("invalid/wrong-type-object.conf",
+                "wrong-type-object.conf:2: tollgate.http: expected an object, got 5");
+    }
+
+    @Test
+    void rejectsEventLoopsOutOfRange() {
+        assertSingleProblem("invalid/event-loops-out-of-range.conf",
+                "event-loops-out-of-range.conf:2: tollgate.event-loops: must be between 0 and 1024, got 5000");
+    }
+
+    @Test
+    void rejectsUnknownTransport() {
+        assertSingleProblem("invalid/unknown-transport.conf",
+                "unknown-transport.conf:2: tollgate.transport: expected one of auto, epoll, nio, got \"kqueue\"");
+    }
+
+    @Test
+    void rejectsNonPositiveSize() {
+        assertSingleProblem("invalid/non-positive-size.conf",
+                "non-positive-size.conf:3: tollgate.http.max-header-bytes: must be between 1 and 2147483647 bytes, got 0");
+    }
+
+    @Test
+    void rejectsMalformedSize() {
+        assertSingleProblem("invalid/malformed-size.conf",
+                "malformed-size.conf:3: tollgate.http.max-request-body-bytes: "
+                        + "expected a size such as 64 KiB or 1048576, got \"lots\"");
+    }
+
+    @Test
+    void rejectsNonPositiveTimeout() {
+        assertSingleProblem("invalid/non-positive-timeout.conf",
+                "non-positive-timeout.conf:3: tollgate.timeouts.connect: must be a positive duration, got \"0s\"");
+    }
+
+    @Test
+    void rejectsMalformedDuration() {
+        assertSingleProblem("invalid/malformed-duration.conf",
+                "malformed-duration.conf:3: tollgate.timeouts.idle: "
+                        + "expected a duration such as 10s or 500ms, got \"forever\"");
+    }
+
+    @Test
+    void rejectsRingBufferThatIsNotAPowerOfTwo() {
+        assertSingleProblem("invalid/ring-buffer-not-power-of-two.conf",
+                "ring-buffer-not-power-of-two.conf:3: tollgate.access-log.ring-buffer-bytes: "
+                        + "must be a power of two between 4 KiB (4096) and 1 GiB (1073741824), got 5000 bytes");
+    }
+
+    @Test
+    void rejectsRingBufferAboveOneGibibyte() {
+        assertSingleProblem("invalid/ring-buffer-too-large.conf",
+                "ring-buffer-too-large.conf:3: tollgate.access-log.ring-buffer-bytes: "
+                        + "must be a power of two between 4 KiB (4096) and 1 GiB (1073741824), got 2147483648 bytes");
+    }
+
+    // ------------------------------------------------------------ listeners and admin
+
+    @Test
+    void rejectsListenerPortAbove65535() {
+        assertSingleProblem("invalid/listener-port-out-of-range.conf",
+                "listener-port-out-of-range.conf:3: tollgate.listeners[0].port: must be between 0 and 65535, got 70000");
+    }
+
+    @Test
+    void rejectsListenerThatIsNotAnObject() {
+        assertSingleProblem("invalid/listener-not-an-object.conf",
+                "listener-not-an-object.conf:3: tollgate.listeners[0]: expected an object, got \"0.0.0.0:8080\"");
+    }
+
+    @Test
+    void rejectsInvalidListenerAddress() {
+        assertSingleProblem("invalid/invalid-listener-address.conf",
+                "invalid-listener-address.conf:3: tollgate.listeners[0].address: "
+                        + "invalid address \"not an address\": expected an IP address or host name");
+    }
+
+    @Test
+    void rejectsEmptyListenerList() {
+        assertSingleProblem("invalid/no-listeners.conf",
+                "no-listeners.conf:2: tollgate.listeners: at least one listener is required");
+    }
+
+    @Test
+    void rejectsDuplicateListenerName() {
+        assertSingleProblem("invalid/duplicate-listener-name.conf",
+                "duplicate-listener-name.conf:4: tollgate.listeners[1].name: "
+                        + "duplicate listener name \"http\" (first used by tollgate.listeners[0])");
+    }
+
+    @Test
+    void rejectsTwoListenersOnOverlappingAddressAndPort() {
+        assertSingleProblem("invalid/listener-address-conflict.conf",
+                "listener-address-conflict.conf:4: tollgate.listeners[1].port: "
+                        + "address 127.0.0.1:8080 is already used by listener \"public\" (0.0.0.0:8080)");
+    }
+
+    @Test
+    void rejectsAdminPortEqualToListenerPort() {
+        assertSingleProblem("invalid/admin-port-conflict.conf",
+                "admin-port-conflict.conf:6: tollgate.admin.port: "
+                        + "admin address 127.0.0.1:8080 is already used by listener \"http\" (127.0.0.1:8080)");
+    }
+
+    @Test
+    void blamesTheListenerWhenItTakesTheDefaultAdminPort() {
+        assertSingleProblem("invalid/listener-on-default-admin-port.conf",
+                "listener-on-default-admin-port.conf:3: tollgate.listeners[0].port: "
+                        + "address 0.0.0.0:9901 is already used by the admin listener (127.0.0.1:9901)");
+    }
+
+    // ------------------------------------------------------------ upstreams
+
+    @Test
+    void rejectsEndpointPortZero() {
+        assertSingleProblem("invalid/endpoint-port-out-of-range.conf",
+                "endpoint-port-out-of-range.conf:6: tollgate.upstreams.billing.endpoints[1]: "
+                        + "invalid endpoint \"10.0.0.2:0\": port must be between 1 and 65535");
+    }
+
+    @Test
+    void rejectsEndpointWithoutPort() {
+        assertSingleProblem("invalid/endpoint-without-port.conf",
+                "endpoint-without-port.conf:3: tollgate.upstreams.billing.endpoints[0]: "
+                        + "invalid endpoint \"billing.internal\": expected \"host:port\"");
+    }
+
+    @Test
+    void rejectsIpv6EndpointWithoutBrackets() {
+        assertSingleProblem("invalid/endpoint-ipv6-without-brackets.conf",
+                "endpoint-ipv6-without-brackets.conf:4: tollgate.upstreams.billing.endpoints[0]: "
+                        + "invalid endpoint \"::1:9000\": write IPv6 addresses in brackets, as in \"[::1]:9000\"");
+    }
+
+    @Test
+    void rejectsUpstreamWithEmptyEndpointList() {
+        assertSingleProblem("invalid/upstream-without-endpoints.conf",
+                "upstream-without-endpoints.conf:4: tollgate.upstreams.billing.endpoints: at least one endpoint is required");
+    }
+
+    @Test
+    void rejectsUpstreamWithoutEndpointsKey() {
+        assertSingleProblem("invalid/upstream-missing-endpoints.conf",
+                "upstream-missing-endpoints.conf:3: tollgate.upstreams.billing.endpoints: required key is missing");
+    }
+
+    @Test
+    void rejectsUpstreamNameWithUpperCase() {
+        assertSingleProblem("invalid/invalid-upstream-name.conf",
+                "invalid-upstream-name.conf:3: tollgate.upstreams.Billing: "
+                        + "invalid name \"Billing\": use only a-z, 0-9, '_' and '-'");
+    }
+
+    // ------------------------------------------------------------ routes
+
+    @Test
+    void rejectsRouteNameWithSpacesAndUpperCase() {
+        assertSingleProblem("invalid/invalid-route-name.conf",
+                "invalid-route-name.conf:4: tollgate.routes[0].name: "
+                        + "invalid name \"Billing API\": use only a-z, 0-9, '_' and '-'");
+    }
+
+    @Test
+    void rejectsRouteWithoutName() {
+        assertSingleProblem("invalid/missing-route-name.conf",
+                "missing-route-name.conf:3: tollgate.routes[0].name: required key is missing");
+    }
+
+    @Test
+    void rejectsRouteToUndeclaredUpstream() {
+        assertSingleProblem("invalid/route-upstream-not-found.conf",
+                "route-upstream-not-found.conf:11: tollgate.routes[2].upstream: no upstream named \"billing\"");
+    }
+
+    @Test
+    void rejectsDuplicateRouteName() {
+        assertSingleProblem("invalid/duplicate-route-name.conf",
+                "duplicate-route-name.conf:4: tollgate.routes[1].name: "
+                        + "duplicate route name \"hello\" (first used by tollgate.routes[0])");
+    }
+
+    @Test
+    void rejectsRouteWhoseMatchRepeatsAnEarlierOne() {
+        assertSingleProblem("invalid/duplicate-route-match.conf",
+                "duplicate-route-match.conf:4: tollgate.routes[1].match: same match as route \"a\" "
+                        + "(tollgate.routes[0]); this route could never be selected");
+    }
+
+    @Test
+    void rejectsRouteBodyLimitAboveGlobalLimit() {
+        assertSingleProblem("invalid/route-body-limit-above-global.conf",
+                "route-body-limit-above-global.conf:6: tollgate.routes[0].max-request-body-bytes: "
+                        + "must not exceed tollgate.http.max-request-body-bytes (10485760 bytes), got 20971520 bytes");
+    }
+
+    @Test
+    void rejectsRouteWithBothUpstreamAndDirectResponse() {
+        assertSingleProblem("invalid/route-with-both-actions.conf",
+                "route-with-both-actions.conf:4: tollgate.routes[0]: "
+                        + "a route needs exactly one of \"upstream\" or \"direct-response\", not both");
+    }
+
+    @Test
+    void rejectsRouteWithNeitherUpstreamNorDirectResponse() {
+        assertSingleProblem("invalid/route-with-no-action.conf",
+                "route-with-no-action.conf:3: tollgate.routes[0]: "
+                        + "a route needs exactly one of \"upstream\" or \"direct-response\", found neither");
+    }
+
+    @Test
+    void rejectsMatchHostWithPort() {
+        assertSingleProblem("invalid/route-host-with-port.conf",
+                "route-host-with-port.conf:5: tollgate.routes[0].match.host: "
+                        + "must not include a port: \"api.example.com:443\"");
+    }
+
+    @Test
+    void rejectsWildcardOutsideTheLeadingLabel() {
+        assertSingleProblem("invalid/route-host-misplaced-wildcard.conf",
+                "route-host-misplaced-wildcard.conf:5: tollgate.routes[0].match.host: "
+                        + "invalid host \"api.*.example.com\": a wildcard is only allowed as the leading \"*.\" label");
+    }
+
+    @Test
+    void rejectsPathPrefixWithoutLeadingSlash() {
+        assertSingleProblem("invalid/path-prefix-without-slash.conf",
+                "path-prefix-without-slash.conf:5: tollgate.routes[0].match.path-prefix: "
+                        + "must start with \"/\", got \"billing\"");
+    }
+
+    @Test
+    void rejectsPathPrefixWithDotSegment() {
+        assertSingleProblem("invalid/path-prefix-dot-segment.conf",
+                "path-prefix-dot-segment.conf:5: tollgate.routes[0].match.path-prefix: "
+                        + "must not contain dot segments (\".\" or \"..\"), got \"/public/../admin\"");
+    }
+
+    @Test
+    void rejectsPathPrefixWithQuery() {
+        assertSingleProblem("invalid/path-prefix-with-query.conf",
+                "path-prefix-with-query.conf:5: tollgate.routes[0].match.path-prefix: "
+                        + "must not contain '?' (a prefix matches the path only)");
+    }
+
+    @Test
+    void rejectsMethodThatIsNotAToken() {
+        assertSingleProblem("invalid/method-not-a-token.conf",
+                "method-not-a-token.conf:7: tollgate.routes[0].match.methods[0]: "
+                        + "invalid method \"GET POST\": expected an HTTP method token such as GET");
+    }
+
+    @Test
+    void rejectsDuplicateMethodIgnoringCase() {
+        assertSingleProblem("invalid/duplicate-method.conf",
+                "duplicate-method.conf:5: tollgate.routes[0].match.methods[1]: duplicate method \"GET\"");
+    }
+
+    @Test
+    void rejectsDirectResponseStatusOutOfRange() {
+        assertSingleProblem("invalid/direct-response-status-out-of-range.conf",
+                "direct-response-status-out-of-range.conf:6: tollgate.routes[0].direct-response.status: "
+                        + "must be between 200 and 599, got 700");
+    }
+
+    @Test
+    void rejectsDirectResponseWithoutStatus() {
+        assertSingleProblem("invalid/direct-response-missing-status.conf",
+                "direct-response-missing-status.conf:5: tollgate.routes[0].direct-response.status: "
+                        + "required key is missing");
+    }
+
+    @Test
+    void rejectsContentTypeWithLineBreak() {
+        assertSingleProblem("invalid/content-type-with-line-break.conf",
+                "content-type-with-line-break.conf:7: tollgate.routes[0].direct-response.content-type: "
+                        + "must contain only printable ASCII (no control characters or line breaks)");
+    }
+}
