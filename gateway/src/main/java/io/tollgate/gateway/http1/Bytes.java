@@ -2,6 +2,7 @@ package io.tollgate.gateway.http1;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.util.internal.PlatformDependent;
+import java.nio.ByteOrder;
 
 /**
  * Unchecked byte reads over the buffer being parsed, set up once per parse call.
@@ -18,6 +19,9 @@ final class Bytes {
     private static final int MODE_BUF = 0;
     private static final int MODE_ARRAY = 1;
     private static final int MODE_ADDRESS = 2;
+
+    private static final boolean SWAR = PlatformDependent.hasUnsafe() && PlatformDependent.isUnaligned()
+            && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
 
     private ByteBuf buf;
     private byte[] array;
@@ -61,9 +65,35 @@ final class Bytes {
         return buf.getByte(i) & 0xFF;
     }
 
-    /** Index of the first LF in {@code [from, to)}, or -1 (SWAR scan inside Netty, no allocation). */
+    /**
+     * Index of the first LF in {@code [from, to)}, or -1. Reads 8 bytes at a time (SWAR) where the platform
+     * allows. Not {@code buf.indexOf}: that is as fast, but a leak-aware wrapper (paranoid leak detection) records
+     * a stack trace on every call, which would make the parser allocate in tests and canaries.
+     */
     int indexOfLf(int from, int to) {
-        return buf.indexOf(from, to, (byte) '\n');
+        if (mode == MODE_BUF) {
+            return buf.indexOf(from, to, (byte) '\n');
+        }
+        int i = from;
+        if (SWAR) {
+            for (; i + 8 <= to; i += 8) {
+                long w = mode == MODE_ARRAY
+                        ? PlatformDependent.getLong(array, arrayOffset + i)
+                        : PlatformDependent.getLong(address + i);
+                long x = w ^ 0x0A0A0A0A0A0A0A0AL;
+                // Exact for the lowest zero byte (borrows only corrupt higher bytes): little-endian only.
+                long t = (x - 0x0101010101010101L) & ~x & 0x8080808080808080L;
+                if (t != 0) {
+                    return i + (Long.numberOfTrailingZeros(t) >>> 3);
+                }
+            }
+        }
+        for (; i < to; i++) {
+            if (u(i) == '\n') {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** True when {@code [from, from + s.length())} equals the ASCII constant {@code s} exactly. */
