@@ -10,7 +10,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.tollgate.config.AccessLogSettings;
 import io.tollgate.gateway.testsupport.AllocationMeter;
-import io.tollgate.gateway.testsupport.NettyLeakCheck;
 import io.tollgate.gateway.metrics.GatewayMetrics;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -27,10 +26,8 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-@ExtendWith(NettyLeakCheck.class)
 class AccessLogTest {
 
     private static final byte[] BILLING = "billing".getBytes(StandardCharsets.US_ASCII);

@@ -1,0 +1,255 @@
+package io.tollgate.gateway;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.tollgate.config.GatewaySettings;
+import io.tollgate.config.ListenerSettings;
+import io.tollgate.gateway.admin.AdminServer;
+import io.tollgate.gateway.log.AccessLog;
+import io.tollgate.gateway.loop.LoopContext;
+import io.tollgate.gateway.loop.Transports;
+import io.tollgate.gateway.metrics.ConnectionStats;
+import io.tollgate.gateway.metrics.GatewayMetrics;
+import io.tollgate.gateway.proxy.DownstreamConnection;
+import io.tollgate.gateway.proxy.DrainEvent;
+import io.tollgate.gateway.proxy.LocalReplies;
+
+/**
+ * A running gateway: event loops, data-plane listeners, the admin listener and the access-log writer, started from
+ * one settings snapshot and stopped with a graceful drain.
+ *
+ * <pre>{@code
+ * try (Gateway g = Gateway.start(ConfigLoader.load(Path.of("edge.conf")))) {
+ *     g.awaitShutdownSignal();
+ * }
+ * }</pre>
+ */
+public final class Gateway implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(Gateway.class.getName());
+    /**
+     * One allocator for every channel: the pooled allocator's per-thread caches and recycled buffer objects keep the
+     * request path free of garbage; Netty 4.2's default adaptive allocator is not used so the figure stays measured.
+     */
+    private static final ByteBufAllocator ALLOCATOR = PooledByteBufAllocator.DEFAULT;
+
+    private final GatewaySettings settings;
+    private final Transports transports;
+    private final EventLoopGroup loops;
+    private final EventLoopGroup adminLoop;
+    private final GatewayMetrics metrics;
+    private final AccessLog accessLog;
+    private final GatewayRuntime runtime;
+    private final List<LoopContext> loopContexts;
+    private final Map<String, Channel> listenerChannels = new LinkedHashMap<>();
+    private final ChannelGroup downstreamChannels = new DefaultChannelGroup("downstream", GlobalEventExecutor.INSTANCE);
+    private final AdminServer admin;
+    private volatile boolean ready;
+    private volatile boolean stopped;
+
+    private Gateway(GatewaySettings settings) throws InterruptedException {
+        this.settings = settings;
+        this.transports = Transports.select(settings.transport());
+        final int loopCount = settings.eventLoops() > 0 ? settings.eventLoops()
+                : Runtime.getRuntime().availableProcessors();
+        this.metrics = new GatewayMetrics();
+        this.accessLog = AccessLog.start(settings.accessLog(), metrics);
+        this.runtime = GatewayRuntime.compile(settings, loopCount, metrics, accessLog);
+        this.loops = transports.newGroup(loopCount, "loop");
+        this.loopContexts = startLoopContexts();
+        boolean started = false;
+        try {
+            for (ListenerSettings listener : settings.listeners()) {
+                bindListener(listener);
+            }
+            if (settings.admin().enabled()) {
+                // Admin traffic is a few scrapes a minute: a NIO thread of its own keeps it off the data path.
+                this.adminLoop = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("tollgate-admin", true),
+                        NioIoHandler.newFactory());
+                this.admin = AdminServer.start(settings.admin().address(), settings.admin().port(), adminLoop,
+                        metrics, () -> ready, this::readinessDetail);
+            } else {
+                this.adminLoop = null;
+                this.admin = null;
+            }
+            started = true;
+        } finally {
+            if (!started) {
+                loops.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+                accessLog.close();
+            }
+        }
+        this.ready = true;
+        final String fallback = transports.fallbackReason() == null ? ""
+                : " (epoll unavailable: " + transports.fallbackReason() + ")";
+        LOG.info(() -> "tollgate ready: transport=" + transports.name() + fallback + ", event-loops=" + loopCount
+                + ", listeners=" + describeListeners() + (admin == null ? "" : ", admin=" + admin.port())
+                + ", config=" + settings.source());
+    }
+
+    /** Starts everything and returns once every listener is bound. */
+    public static Gateway start(GatewaySettings settings) throws InterruptedException {
+        return new Gateway(settings);
+    }
+
+    private List<LoopContext> startLoopContexts() throws InterruptedException {
+        final Bootstrap upstreamTemplate = new Bootstrap()
+                .channel(transports.socketChannelClass())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.ALLOCATOR, ALLOCATOR)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
+                        (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(settings.timeouts().connectNs())));
+        final List<LoopContext> contexts = new ArrayList<>();
+        int index = 0;
+        for (EventExecutor executor : loops) {
+            final LoopContext context = new LoopContext(index++, (EventLoop) executor, runtime.clusters(),
+                    upstreamTemplate);
+            context.install();
+            contexts.add(context);
+        }
+        for (EventExecutor executor : loops) {
+            executor.submit(() -> { }).sync(); // every loop has its context before a connection can arrive
+        }
+        return List.copyOf(contexts);
+    }
+
+    private void bindListener(ListenerSettings listener) throws InterruptedException {
+        final ConnectionStats stats = metrics.listenerStats(listener.name(), LocalReplies.rejectReasons());
+        final ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(loops, loops)
+                .channel(transports.serverChannelClass())
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .option(ChannelOption.ALLOCATOR, ALLOCATOR)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childOption(ChannelOption.ALLOCATOR, ALLOCATOR)
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new DownstreamConnection(runtime, stats));
+                        downstreamChannels.add(ch);
+                    }
+                });
+        final Channel channel = bootstrap.bind(listener.address(), listener.port()).sync().channel();
+        listenerChannels.put(listener.name(), channel);
+    }
+
+    private String describeListeners() {
+        final StringBuilder sb = new StringBuilder();
+        for (Map.Entry<String, Channel> e : listenerChannels.entrySet()) {
+            if (sb.length() > 0) {
+                sb.append(' ');
+            }
+            sb.append(e.getKey()).append('=').append(e.getValue().localAddress());
+        }
+        return sb.toString();
+    }
+
+    private String readinessDetail() {
+        if (stopped) {
+            return "draining";
+        }
+        return ready ? "ready" : "starting";
+    }
+
+    /** The bound port of a listener (useful with port 0). */
+    public int port(String listenerName) {
+        final Channel ch = listenerChannels.get(listenerName);
+        if (ch == null) {
+            throw new IllegalArgumentException("no listener named " + listenerName);
+        }
+        return ((InetSocketAddress) ch.localAddress()).getPort();
+    }
+
+    /** The bound admin port, or -1 when the admin listener is disabled. */
+    public int adminPort() {
+        return admin == null ? -1 : admin.port();
+    }
+
+    public boolean ready() {
+        return ready;
+    }
+
+    public GatewayMetrics metrics() {
+        return metrics;
+    }
+
+    public String transportName() {
+        return transports.name();
+    }
+
+    /** The event-loop threads' executors, e.g. to measure their allocation. */
+    public EventLoopGroup eventLoops() {
+        return loops;
+    }
+
+    /**
+     * Graceful stop: stop accepting, let requests in flight finish within the drain timeout (idle keep-alive
+     * connections close at once, busy ones after their response), then close what is left and stop the loops.
+     *
+     * @return whether every connection finished within the drain timeout
+     */
+    public boolean shutdown() throws InterruptedException {
+        if (stopped) {
+            return true;
+        }
+        stopped = true;
+        ready = false;
+        runtime.startDraining();
+        for (Channel listener : listenerChannels.values()) {
+            listener.close().sync();
+        }
+        for (Channel ch : downstreamChannels) {
+            ch.pipeline().fireUserEventTriggered(DrainEvent.INSTANCE);
+        }
+        final long deadlineNs = System.nanoTime() + settings.timeouts().drainNs();
+        while (!downstreamChannels.isEmpty() && deadlineNs - System.nanoTime() > 0) {
+            Thread.sleep(20);
+        }
+        final boolean drained = downstreamChannels.isEmpty();
+        if (!drained) {
+            LOG.warning("drain timeout: closing " + downstreamChannels.size() + " connections still in use");
+            downstreamChannels.close().await(1, TimeUnit.SECONDS);
+        }
+        for (LoopContext context : loopContexts) {
+            context.loop().submit(context::shutdown).await(1, TimeUnit.SECONDS);
+        }
+        loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+        if (admin != null) {
+            admin.close();
+            adminLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+        }
+        accessLog.close();
+        LOG.info(drained ? "tollgate stopped: all connections drained" : "tollgate stopped after drain timeout");
+        return drained;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        shutdown();
+    }
+}

@@ -1,0 +1,1163 @@
+package io.tollgate.gateway.proxy;
+
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.util.ReferenceCountUtil;
+import io.tollgate.gateway.GatewayRuntime;
+import io.tollgate.gateway.http1.ChunkedDecoder;
+import io.tollgate.gateway.http1.HeaderIds;
+import io.tollgate.gateway.http1.Methods;
+import io.tollgate.gateway.http1.ParseStatus;
+import io.tollgate.gateway.http1.RequestHead;
+import io.tollgate.gateway.http1.RequestHeadParser;
+import io.tollgate.gateway.http1.ResponseHead;
+import io.tollgate.gateway.http1.ResponseHeadParser;
+import io.tollgate.gateway.log.AccessLogEntry;
+import io.tollgate.gateway.loop.LoopContext;
+import io.tollgate.gateway.loop.LoopTimers;
+import io.tollgate.gateway.loop.TimerTarget;
+import io.tollgate.gateway.metrics.ConnectionStats;
+import io.tollgate.gateway.metrics.RouteStats;
+import io.tollgate.gateway.metrics.UpstreamStats;
+import io.tollgate.gateway.route.DirectResponse;
+import io.tollgate.gateway.route.Route;
+import io.tollgate.gateway.upstream.Endpoint;
+import io.tollgate.gateway.upstream.UpstreamConnection;
+import io.tollgate.gateway.upstream.UpstreamListener;
+import io.tollgate.gateway.upstream.UpstreamPool;
+
+/**
+ * One downstream (client) HTTP/1.1 connection and the exchange in flight on it: the only handler in the downstream
+ * pipeline, working on raw bytes.
+ *
+ * <p>The way of a request: the head is parsed in place ({@link RequestHeadParser}, offsets into the inbound buffer);
+ * the route is matched; a direct response is written, or an upstream connection is borrowed from this loop's pool
+ * and the upstream head is re-emitted from the parsed offsets (runs of kept header lines are copied whole, the
+ * gateway's own headers appended); the body is streamed as retained slices of the inbound buffer, validated on
+ * the way when chunked; the response is parsed and forwarded the same way; then metrics and the access log record
+ * the exchange, and the connection waits for the next request. HTTP/1.1 is sequential, so one set of parsers and
+ * one access-log entry per connection serve every request on it; pipelined requests wait in the inbound buffer.
+ *
+ * <ul>
+ *   <li>Threading: confined to the channel's event loop, which also owns the upstream connection it borrows.</li>
+ *   <li>Allocation: none per request in steady state on a keep-alive connection (pooled buffers, recycled slices,
+ *       void promises, deadlines in the loop's timer wheel). Error paths and connection setup allocate.</li>
+ *   <li>Ownership: inbound buffers from either socket are accumulated in {@link #in} / {@link #upstreamIn}, which
+ *       this class owns and releases; forwarded bytes leave as retained slices whose ownership passes to the
+ *       outbound channel.</li>
+ * </ul>
+ */
+public final class DownstreamConnection extends ChannelInboundHandlerAdapter
+        implements UpstreamListener, TimerTarget, ChunkedDecoder.DataSink {
+
+    /** Buffered downstream bytes above which reading pauses (pipelined requests, bodies waiting for a connect). */
+    private static final int INBOUND_HIGH_WATER_BYTES = 64 * 1024;
+    private static final int MAX_CHUNK_LINE_BYTES = 4096;
+    private static final int MAX_FORWARDED_FOR_HEADERS = 16;
+    private static final int MAX_REQUEST_ID_BYTES = 128;
+    private static final int MAX_CONNECT_ATTEMPTS = 2;
+
+    private static final byte[] SP = {' '};
+    private static final byte[] HTTP11_CRLF = " HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] HTTP11 = "HTTP/1.1".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CRLF = "\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] COMMA_SP = ", ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] HOST = "host: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] TE_CHUNKED = "transfer-encoding: chunked\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] XFF = "x-forwarded-for: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] XFP_HTTP = "x-forwarded-proto: http\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] XFH = "x-forwarded-host: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] XRID = "x-request-id: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CONNECTION_CLOSE = "connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CONNECTION_KEEP_ALIVE = "connection: keep-alive\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+
+    // Request side.
+    private static final int RQ_HEAD = 0;
+    private static final int RQ_BODY = 1;
+    private static final int RQ_DONE = 2;
+    // Response side. IDLE: no exchange. WAIT: exchange started, no final response head yet.
+    private static final int RS_IDLE = 0;
+    private static final int RS_WAIT = 1;
+    private static final int RS_BODY = 2;
+    private static final int RS_DONE = 3;
+    // Request body framing.
+    private static final int BODY_NONE = 0;
+    private static final int BODY_LENGTH = 1;
+    private static final int BODY_CHUNKED = 2;
+    // What the one armed deadline means.
+    private static final int T_NONE = 0;
+    private static final int T_HEAD = 1;
+    private static final int T_IDLE = 2;
+    private static final int T_UPSTREAM = 3;
+    private static final int T_TRANSFER = 4;
+
+    private final GatewayRuntime runtime;
+    private final ConnectionStats listenerStats;
+    private final RequestHeadParser requestParser;
+    private final RequestHead requestHead;
+    private final ChunkedDecoder requestChunks;
+    private final ResponseHeadParser responseParser;
+    private final ResponseHead responseHead;
+    private final ChunkedDecoder responseChunks;
+    private final AccessLogEntry log = new AccessLogEntry();
+    private final int[] forwardedFor = new int[MAX_FORWARDED_FOR_HEADERS];
+    private final long requestHeadTimeoutNs;
+    private final long idleTimeoutNs;
+    private final long upstreamResponseTimeoutNs;
+
+    private ChannelHandlerContext ctx;
+    private LoopContext loop;
+    private LoopTimers timers;
+    private byte[] clientAddress = new byte[0];
+    private ByteBuf in;
+    private ByteBuf upstreamIn;
+    private boolean closing;
+    private boolean reading = true;
+    private boolean processing;
+    private boolean processAgain;
+    private boolean downstreamNeedsFlush;
+    private boolean upstreamNeedsFlush;
+    private long timerId = LoopTimers.NO_TIMER;
+    private int timerKind = T_NONE;
+    private long lastProgressNs;
+
+    // The exchange in flight; reset by finishExchange().
+    private int requestState = RQ_HEAD;
+    private int responseState = RS_IDLE;
+    private int method;
+    private boolean http10;
+    private boolean keepAlive;
+    private boolean expectContinue;
+    private int requestBodyKind;
+    private long requestBodyRemaining;
+    private boolean discardingBody;
+    private Route route;
+    private RouteStats stats;
+    private UpstreamPool pool;
+    private UpstreamConnection upstream;
+    private ByteBuf upstreamHead;
+    private boolean requestBodyStarted;
+    private int connectAttempts;
+    private boolean retried;
+    private int responseBodyKind;
+    private long responseBodyRemaining;
+    private boolean dechunk;
+    private boolean upstreamReusable;
+    private boolean responseHeadSent;
+    private boolean closeAfterResponse;
+    private int status;
+    private long exchangeStartNs;
+    private long bytesIn;
+    private long bytesOut;
+
+    public DownstreamConnection(GatewayRuntime runtime, ConnectionStats listenerStats) {
+        this.runtime = runtime;
+        this.listenerStats = listenerStats;
+        final var http = runtime.http();
+        this.requestHead = new RequestHead(http.maxHeaders());
+        this.responseHead = new ResponseHead(2 * http.maxHeaders());
+        this.requestParser = new RequestHeadParser(http.maxRequestLineBytes(), http.maxHeaderBytes(), http.maxHeaders());
+        this.requestChunks = new ChunkedDecoder(MAX_CHUNK_LINE_BYTES, http.maxHeaderBytes(), http.maxHeaders());
+        this.responseParser = new ResponseHeadParser(http.maxResponseHeaderBytes(), 2 * http.maxHeaders());
+        this.responseChunks = new ChunkedDecoder(MAX_CHUNK_LINE_BYTES, http.maxResponseHeaderBytes(),
+                2 * http.maxHeaders());
+        final var timeouts = runtime.timeouts();
+        this.requestHeadTimeoutNs = timeouts.requestHeadNs();
+        this.idleTimeoutNs = timeouts.idleNs();
+        this.upstreamResponseTimeoutNs = timeouts.upstreamResponseNs();
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Downstream channel events
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        this.loop = LoopContext.current();
+        this.timers = loop.timers();
+        final SocketAddress remote = ctx.channel().remoteAddress();
+        if (remote instanceof InetSocketAddress) {
+            final InetSocketAddress inet = (InetSocketAddress) remote;
+            clientAddress = (inet.getAddress() != null ? inet.getAddress().getHostAddress() : inet.getHostString())
+                    .getBytes(StandardCharsets.US_ASCII);
+        }
+        log.setClientAddress(clientAddress, 0, clientAddress.length);
+        listenerStats.opened();
+        // The first request must arrive within the request-head timeout, like every later one after its first byte.
+        arm(T_HEAD, System.nanoTime() + requestHeadTimeoutNs);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof ByteBuf) || closing) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        final long nowNs = System.nanoTime();
+        lastProgressNs = nowNs;
+        if (timerKind == T_IDLE) {
+            arm(T_HEAD, nowNs + requestHeadTimeoutNs);
+        }
+        in = accumulate(in, (ByteBuf) msg);
+        processInbound();
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        flushBoth();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (upstream != null) {
+            upstream.setAutoRead(ctx.channel().isWritable());
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        closing = true;
+        cancelTimer();
+        if (responseState != RS_IDLE) {
+            if (!responseHeadSent) {
+                status = 499; // client closed request, as nginx logs it
+            }
+            releaseUpstream(false);
+            finishExchange();
+        }
+        in = release(in);
+        upstreamIn = release(upstreamIn);
+        upstreamHead = release(upstreamHead);
+        listenerStats.closed();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // Resets and write failures on the client socket; channelInactive does the accounting.
+        ctx.close();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == DrainEvent.INSTANCE) {
+            if (responseState == RS_IDLE && (in == null || !in.isReadable())) {
+                closeNow();
+            } else {
+                keepAlive = false;
+            }
+        } else {
+            ReferenceCountUtil.release(evt);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Request side
+
+    /** Runs the request state machine over buffered bytes until it needs more input or an event from elsewhere. */
+    private void processInbound() {
+        if (processing) {
+            processAgain = true;
+            return;
+        }
+        processing = true;
+        try {
+            do {
+                processAgain = false;
+                while (!closing && in != null && in.isReadable()) {
+                    if (requestState == RQ_HEAD) {
+                        if (responseState != RS_IDLE) {
+                            break; // a pipelined request waits for the response in flight
+                        }
+                        final int rc = requestParser.parse(in, requestHead);
+                        if (rc == ParseStatus.NEED_MORE) {
+                            break;
+                        }
+                        if (rc < 0) {
+                            rejectRequest(rc);
+                            return;
+                        }
+                        onRequestHead();
+                    } else if (requestState == RQ_BODY) {
+                        if (!onRequestBody()) {
+                            break;
+                        }
+                    } else {
+                        break; // RQ_DONE: wait for the response
+                    }
+                }
+            } while (processAgain && !closing);
+        } finally {
+            processing = false;
+        }
+        if (in != null && !in.isReadable()) {
+            in = release(in);
+        }
+        updateReadInterest();
+    }
+
+    private void onRequestHead() {
+        final RequestHead head = requestHead;
+        final long nowNs = System.nanoTime();
+        cancelTimer();
+        exchangeStartNs = nowNs;
+        log.startEpochMs = System.currentTimeMillis();
+        responseState = RS_WAIT;
+        method = head.method();
+        http10 = head.versionMinor() == 0;
+        keepAlive = head.keepAlive() && !runtime.draining();
+        expectContinue = head.expectContinue();
+        bytesIn = head.headLength();
+        log.setMethod(in, head.methodOffset(), head.methodLength());
+        log.setTarget(in, head.targetOffset(), head.targetLength());
+        if (head.chunked()) {
+            requestBodyKind = BODY_CHUNKED;
+        } else if (head.contentLength() > 0) {
+            requestBodyKind = BODY_LENGTH;
+            requestBodyRemaining = head.contentLength();
+        } else {
+            requestBodyKind = BODY_NONE;
+        }
+        stats = runtime.unroutedStats();
+        if (method == Methods.CONNECT) {
+            takeRequestId(head);
+            replyLocally(LocalReplies.CONNECT_NOT_SUPPORTED, true);
+            return;
+        }
+        final Route r = runtime.routes().match(in, head.hostOffset(), head.hostLength(), head.pathOffset(),
+                head.pathLength(), method, head.methodOffset(), head.methodLength());
+        if (r == null) {
+            takeRequestId(head);
+            replyLocally(LocalReplies.NO_ROUTE, false);
+            return;
+        }
+        route = r;
+        stats = r.stats();
+        log.routeName = r.nameBytes();
+        if (requestBodyKind == BODY_LENGTH && requestBodyRemaining > r.maxRequestBodyBytes()) {
+            takeRequestId(head);
+            replyLocally(LocalReplies.BODY_TOO_LARGE, true);
+            return;
+        }
+        if (requestBodyKind == BODY_CHUNKED) {
+            requestChunks.reset(r.maxRequestBodyBytes());
+        }
+        final DirectResponse direct = r.directResponse();
+        if (direct != null) {
+            takeRequestId(head);
+            replyLocally(direct, false);
+            return;
+        }
+        upstreamHead = encodeUpstreamHead(head);
+        consumeRequestHead();
+        requestState = requestBodyKind == BODY_NONE ? RQ_DONE : RQ_BODY;
+        if (requestState == RQ_BODY) {
+            arm(T_TRANSFER, nowNs + idleTimeoutNs); // a stalled upload is bounded like a stalled download
+        }
+        pool = loop.pool(r.upstream());
+        startUpstream(nowNs);
+    }
+
+    private void consumeRequestHead() {
+        in.skipBytes(requestHead.headLength());
+        requestParser.reset();
+    }
+
+    /**
+     * Streams request body bytes to the upstream (or discards them after a local reply).
+     *
+     * @return whether it made progress and the caller may loop again
+     */
+    private boolean onRequestBody() {
+        if (!discardingBody) {
+            if (upstream == null || !upstream.isActive()) {
+                return false; // still connecting; the bytes wait in the inbound buffer
+            }
+            if (!upstream.isWritable()) {
+                return false; // backpressure: reading resumes when the upstream drains
+            }
+        }
+        final int readable = in.readableBytes();
+        final int n;
+        final boolean done;
+        if (requestBodyKind == BODY_LENGTH) {
+            n = (int) Math.min(requestBodyRemaining, readable);
+            requestBodyRemaining -= n;
+            done = requestBodyRemaining == 0;
+        } else {
+            final int rc = requestChunks.decode(in, in.readerIndex(), readable, null);
+            if (rc < 0) {
+                onRequestBodyError(rc);
+                return false;
+            }
+            n = rc;
+            done = requestChunks.complete();
+        }
+        if (n == 0 && !done) {
+            return false;
+        }
+        bytesIn += n;
+        if (discardingBody) {
+            in.skipBytes(n);
+        } else if (n > 0) {
+            requestBodyStarted = true;
+            upstreamHead = release(upstreamHead); // body bytes went out: the request can no longer be retried
+            upstream.write(in.readRetainedSlice(n));
+            upstreamNeedsFlush = true;
+        }
+        if (done) {
+            requestState = RQ_DONE;
+            if (discardingBody) {
+                if (responseState == RS_DONE) {
+                    finishExchange();
+                }
+            } else {
+                onRequestSent();
+            }
+        }
+        return true;
+    }
+
+    /** The whole request is upstream: the upstream-response deadline starts now. */
+    private void onRequestSent() {
+        if (responseState == RS_WAIT) {
+            arm(T_UPSTREAM, System.nanoTime() + upstreamResponseTimeoutNs);
+        } else if (responseState == RS_DONE) {
+            onResponseComplete();
+        }
+    }
+
+    private void onRequestBodyError(int rc) {
+        listenerStats.onRejected(-rc);
+        if (!responseHeadSent) {
+            releaseUpstream(false);
+            replyLocally(LocalReplies.forParseError(rc), true);
+        } else {
+            abort();
+        }
+    }
+
+    /** A request head the parser refused: answer with its 4xx and close; nothing reaches an upstream. */
+    private void rejectRequest(int rc) {
+        listenerStats.onRejected(-rc);
+        exchangeStartNs = System.nanoTime();
+        log.startEpochMs = System.currentTimeMillis();
+        stats = runtime.unroutedStats();
+        responseState = RS_WAIT;
+        newRequestId();
+        writeLocalReply(LocalReplies.forParseError(rc), false, true);
+        finishExchange();
+    }
+
+    /**
+     * Sends a reply of the gateway's own (direct response, or an error before any upstream byte went out). The
+     * connection stays open only if the request body can be read and discarded afterwards.
+     */
+    private void replyLocally(DirectResponse reply, boolean forceClose) {
+        if (requestState == RQ_HEAD) {
+            consumeRequestHead();
+            requestState = requestBodyKind == BODY_NONE ? RQ_DONE : RQ_BODY;
+        }
+        // An Expect: 100-continue client may never send the body we would have to discard.
+        final boolean close = forceClose || !keepAlive || runtime.draining()
+                || (requestState == RQ_BODY && (expectContinue || !discardable()));
+        upstreamHead = release(upstreamHead);
+        writeLocalReply(reply, method != Methods.HEAD, close);
+        if (close) {
+            finishExchange();
+            return;
+        }
+        if (requestState == RQ_DONE) {
+            finishExchange();
+        } else {
+            discardingBody = true;
+            arm(T_TRANSFER, System.nanoTime() + idleTimeoutNs);
+        }
+    }
+
+    /** A body the gateway already started forwarding cannot be discarded in sync with the client. */
+    private boolean discardable() {
+        return !requestBodyStarted;
+    }
+
+    private void writeLocalReply(DirectResponse reply, boolean withBody, boolean close) {
+        final ByteBuf out = ctx.alloc().directBuffer(reply.encodedLength(withBody));
+        reply.writeTo(out, loop.httpDate(), withBody, !close);
+        status = reply.status();
+        bytesOut += out.readableBytes();
+        responseHeadSent = true;
+        responseState = RS_DONE;
+        if (close) {
+            closing = true;
+            closeAfterResponse = true;
+            ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ctx.write(out, ctx.voidPromise());
+            downstreamNeedsFlush = true;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Upstream head
+
+    /** Re-emits the request head for the upstream from the parsed offsets (see class comment). */
+    private ByteBuf encodeUpstreamHead(RequestHead head) {
+        final ByteBuf src = in;
+        final ByteBuf out = ctx.alloc().directBuffer(head.headLength() + 256 + clientAddress.length);
+        out.writeBytes(src, head.methodOffset(), head.methodLength()).writeBytes(SP);
+        if (head.absoluteForm()) {
+            // A proxy forwards origin-form; the absolute-form authority becomes the Host (RFC 9112 3.2.2).
+            out.writeBytes(src, head.pathOffset(), head.pathLength());
+            if (head.queryLength() > 0) {
+                out.writeByte('?').writeBytes(src, head.queryOffset(), head.queryLength());
+            }
+        } else {
+            out.writeBytes(src, head.targetOffset(), head.targetLength());
+        }
+        out.writeBytes(HTTP11_CRLF);
+
+        int forwardedForCount = 0;
+        int hostHeader = -1;
+        int requestIdHeader = -1;
+        int runStart = -1;
+        final int count = head.headerCount();
+        for (int i = 0; i < count; i++) {
+            final int id = head.headerId(i);
+            final boolean drop;
+            switch (id) {
+                case HeaderIds.HOST:
+                    hostHeader = i;
+                    drop = head.absoluteForm();
+                    break;
+                case HeaderIds.CONTENT_LENGTH:
+                    drop = false; // never let "Connection: content-length" strip the framing
+                    break;
+                case HeaderIds.X_FORWARDED_FOR:
+                    if (forwardedForCount < MAX_FORWARDED_FOR_HEADERS) {
+                        forwardedFor[forwardedForCount++] = i;
+                    }
+                    drop = true;
+                    break;
+                case HeaderIds.X_REQUEST_ID:
+                    if (requestIdHeader < 0) {
+                        requestIdHeader = i;
+                    }
+                    drop = true;
+                    break;
+                case HeaderIds.X_FORWARDED_PROTO:
+                case HeaderIds.X_FORWARDED_HOST:
+                    drop = true;
+                    break;
+                default:
+                    drop = head.isHopByHop(i);
+            }
+            if (drop) {
+                if (runStart >= 0) {
+                    out.writeBytes(src, runStart, head.nameOffset(i) - runStart);
+                    runStart = -1;
+                }
+            } else if (runStart < 0) {
+                runStart = head.nameOffset(i);
+            }
+        }
+        if (runStart >= 0) {
+            out.writeBytes(src, runStart, head.startOffset() + head.headLength() - 2 - runStart);
+        }
+
+        if (head.absoluteForm()) {
+            out.writeBytes(HOST).writeBytes(src, head.authorityOffset(), head.authorityLength()).writeBytes(CRLF);
+        }
+        if (requestBodyKind == BODY_CHUNKED) {
+            out.writeBytes(TE_CHUNKED);
+        }
+        out.writeBytes(XFF);
+        for (int k = 0; k < forwardedForCount; k++) {
+            final int i = forwardedFor[k];
+            if (head.valueLength(i) > 0) {
+                out.writeBytes(src, head.valueOffset(i), head.valueLength(i)).writeBytes(COMMA_SP);
+            }
+        }
+        out.writeBytes(clientAddress).writeBytes(CRLF);
+        out.writeBytes(XFP_HTTP);
+        if (head.absoluteForm()) {
+            out.writeBytes(XFH).writeBytes(src, head.authorityOffset(), head.authorityLength()).writeBytes(CRLF);
+        } else if (hostHeader >= 0) {
+            out.writeBytes(XFH).writeBytes(src, head.valueOffset(hostHeader), head.valueLength(hostHeader))
+                    .writeBytes(CRLF);
+        }
+        if (requestIdHeader >= 0 && validRequestId(src, head.valueOffset(requestIdHeader),
+                head.valueLength(requestIdHeader))) {
+            log.setRequestId(src, head.valueOffset(requestIdHeader), head.valueLength(requestIdHeader));
+        } else {
+            newRequestId();
+        }
+        out.writeBytes(XRID).writeBytes(log.requestId, 0, log.requestIdLength).writeBytes(CRLF);
+        out.writeBytes(CRLF);
+        return out;
+    }
+
+    /** For local replies: keep a well-formed client id for the access log, or make one. */
+    private void takeRequestId(RequestHead head) {
+        for (int i = 0, n = head.headerCount(); i < n; i++) {
+            if (head.headerId(i) == HeaderIds.X_REQUEST_ID) {
+                if (validRequestId(in, head.valueOffset(i), head.valueLength(i))) {
+                    log.setRequestId(in, head.valueOffset(i), head.valueLength(i));
+                    return;
+                }
+                break;
+            }
+        }
+        newRequestId();
+    }
+
+    /** 1 to 128 characters of [A-Za-z0-9._:+/=-]: enough for UUIDs, ULIDs, trace ids; safe in logs and headers. */
+    static boolean validRequestId(ByteBuf buf, int offset, int length) {
+        if (length < 1 || length > MAX_REQUEST_ID_BYTES) {
+            return false;
+        }
+        for (int i = offset, end = offset + length; i < end; i++) {
+            final byte b = buf.getByte(i);
+            final boolean ok = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9')
+                    || b == '-' || b == '_' || b == '.' || b == ':' || b == '+' || b == '/' || b == '=';
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A random (version 4) UUID, written as text straight into the access-log entry. */
+    private void newRequestId() {
+        final long hi = (loop.random().nextLong() & 0xffffffffffff0fffL) | 0x0000000000004000L;
+        final long lo = (loop.random().nextLong() & 0x3fffffffffffffffL) | 0x8000000000000000L;
+        final byte[] id = log.requestId;
+        int p = 0;
+        for (int n = 0; n < 32; n++) {
+            if (n == 8 || n == 12 || n == 16 || n == 20) {
+                id[p++] = '-';
+            }
+            final long word = n < 16 ? hi : lo;
+            id[p++] = HEX[(int) (word >>> ((15 - (n & 15)) * 4)) & 0xf];
+        }
+        log.requestIdLength = p;
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Upstream connection
+
+    private void startUpstream(long nowNs) {
+        final Endpoint endpoint = pool.nextEndpoint(nowNs);
+        if (endpoint == null) {
+            pool.cluster().stats().onError(UpstreamStats.NO_HEALTHY_ENDPOINT);
+            failBeforeResponse(LocalReplies.NO_HEALTHY_UPSTREAM);
+            return;
+        }
+        connectAttempts++;
+        log.upstreamEndpoint = endpoint.labelBytes();
+        final UpstreamConnection idle = pool.acquireIdle(endpoint, this, nowNs);
+        if (idle != null) {
+            upstream = idle;
+            sendUpstreamHead();
+            return;
+        }
+        // The outcome may arrive inside connect() itself, so the connection is ours before it starts.
+        upstream = pool.newConnection(endpoint, this);
+        pool.connect(upstream); // Netty's connect timeout bounds the wait
+    }
+
+    private void sendUpstreamHead() {
+        // Keep the head until the response starts, so a stale keep-alive connection can be retried once.
+        upstream.write(upstreamHead.retainedDuplicate());
+        upstreamNeedsFlush = true;
+        if (requestState == RQ_DONE) {
+            onRequestSent();
+        }
+    }
+
+    @Override
+    public void onUpstreamConnected(UpstreamConnection connection) {
+        if (connection != upstream) {
+            pool.release(connection, true, System.nanoTime());
+            return;
+        }
+        sendUpstreamHead();
+        processInbound();
+        flushBoth();
+    }
+
+    @Override
+    public void onUpstreamConnectFailed(UpstreamConnection connection, Throwable cause) {
+        if (connection != upstream) {
+            return;
+        }
+        upstream = null; // the pool has already taken it back
+        if (connectAttempts < Math.min(MAX_CONNECT_ATTEMPTS, pool.cluster().endpointCount())) {
+            startUpstream(System.nanoTime()); // nothing was sent: safe to try the next endpoint
+        } else {
+            failBeforeResponse(cause instanceof ConnectTimeoutException
+                    ? LocalReplies.UPSTREAM_TIMEOUT : LocalReplies.UPSTREAM_CONNECT_FAILED);
+        }
+        flushBoth(); // an event of the upstream side: nothing else will flush what was written
+    }
+
+    @Override
+    public void onUpstreamRead(UpstreamConnection connection, ByteBuf data) {
+        if (connection != upstream || responseState == RS_IDLE || responseState == RS_DONE) {
+            // Bytes after a complete response (or for an exchange that is gone): never reuse that connection.
+            data.release();
+            upstreamReusable = false;
+            connection.close();
+            return;
+        }
+        lastProgressNs = System.nanoTime();
+        upstreamIn = accumulate(upstreamIn, data);
+        processUpstream();
+    }
+
+    @Override
+    public void onUpstreamReadComplete(UpstreamConnection connection) {
+        flushBoth();
+    }
+
+    @Override
+    public void onUpstreamWritabilityChanged(UpstreamConnection connection) {
+        if (connection == upstream && connection.isWritable()) {
+            processInbound();
+            flushBoth();
+        }
+    }
+
+    @Override
+    public void onUpstreamClosed(UpstreamConnection connection) {
+        if (connection != upstream) {
+            return;
+        }
+        releaseUpstream(false);
+        if (responseState == RS_BODY && responseBodyKind == ResponseHead.BODY_UNTIL_CLOSE) {
+            responseState = RS_DONE; // close-delimited body: the close is its end
+            onResponseComplete();
+        } else if (responseState == RS_WAIT) {
+            final boolean nothingReceived = upstreamIn == null || !upstreamIn.isReadable();
+            if (nothingReceived && connection.reused() && !retried && upstreamHead != null && !requestBodyStarted
+                    && idempotent(method)) {
+                // A pooled connection the upstream had already closed: retry once on a fresh one (RFC 9110 9.2.2).
+                retried = true;
+                upstreamIn = release(upstreamIn);
+                startUpstream(System.nanoTime());
+            } else {
+                pool.cluster().stats().onError(UpstreamStats.RESET);
+                failBeforeResponse(LocalReplies.UPSTREAM_RESET);
+            }
+        } else if (responseState == RS_BODY) {
+            pool.cluster().stats().onError(UpstreamStats.RESET);
+            abort(); // truncated response: the client must see the connection end, not a short body
+        }
+        flushBoth();
+    }
+
+    /** RFC 9110 9.2.2: only these may be retried automatically. */
+    private static boolean idempotent(int method) {
+        return method == Methods.GET || method == Methods.HEAD || method == Methods.OPTIONS || method == Methods.TRACE
+                || method == Methods.PUT || method == Methods.DELETE;
+    }
+
+    /** Replies locally to an exchange whose response had not started; closes if the request was not all read. */
+    private void failBeforeResponse(DirectResponse reply) {
+        releaseUpstream(false);
+        upstreamIn = release(upstreamIn);
+        replyLocally(reply, requestState != RQ_DONE);
+    }
+
+    private void releaseUpstream(boolean reusable) {
+        if (upstream != null) {
+            pool.release(upstream, reusable, System.nanoTime());
+            upstream = null;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Response side
+
+    private void processUpstream() {
+        final ByteBuf buf = upstreamIn;
+        while (buf.isReadable() && !closing) {
+            if (responseState == RS_WAIT) {
+                upstreamHead = release(upstreamHead); // the response started: no retry from here on
+                final int rc = responseParser.parse(buf, responseHead);
+                if (rc == ParseStatus.NEED_MORE) {
+                    break;
+                }
+                if (rc < 0) {
+                    pool.cluster().stats().onError(UpstreamStats.PROTOCOL);
+                    upstreamIn = release(upstreamIn);
+                    failBeforeResponse(LocalReplies.UPSTREAM_PROTOCOL_ERROR);
+                    return;
+                }
+                final int code = responseHead.status();
+                if (code < 200) {
+                    if (code == 101) {
+                        // The gateway strips Upgrade, so a switch of protocols was never asked for.
+                        pool.cluster().stats().onError(UpstreamStats.PROTOCOL);
+                        upstreamIn = release(upstreamIn);
+                        failBeforeResponse(LocalReplies.UPSTREAM_PROTOCOL_ERROR);
+                        return;
+                    }
+                    if (!http10) {
+                        ctx.write(encodeDownstreamHead(responseHead, true), ctx.voidPromise());
+                        downstreamNeedsFlush = true;
+                    }
+                    buf.skipBytes(responseHead.headLength());
+                    responseParser.reset();
+                    continue;
+                }
+                onResponseHead();
+                buf.skipBytes(responseHead.headLength());
+                responseParser.reset();
+            } else if (responseState == RS_BODY) {
+                final int readable = buf.readableBytes();
+                final int n;
+                final boolean done;
+                if (responseBodyKind == ResponseHead.BODY_LENGTH) {
+                    n = (int) Math.min(responseBodyRemaining, readable);
+                    responseBodyRemaining -= n;
+                    done = responseBodyRemaining == 0;
+                } else if (responseBodyKind == ResponseHead.BODY_CHUNKED) {
+                    final int rc = responseChunks.decode(buf, buf.readerIndex(), readable, dechunk ? this : null);
+                    if (rc < 0) {
+                        pool.cluster().stats().onError(UpstreamStats.PROTOCOL);
+                        releaseUpstream(false);
+                        abort();
+                        return;
+                    }
+                    n = rc;
+                    done = responseChunks.complete();
+                } else {
+                    n = readable;
+                    done = false;
+                }
+                if (n > 0) {
+                    if (dechunk) {
+                        buf.skipBytes(n); // onChunkData forwarded the data regions
+                    } else {
+                        bytesOut += n;
+                        ctx.write(buf.readRetainedSlice(n), ctx.voidPromise());
+                    }
+                    downstreamNeedsFlush = true;
+                }
+                if (done) {
+                    responseState = RS_DONE;
+                } else if (n == 0) {
+                    break;
+                }
+            } else {
+                upstreamReusable = false; // bytes beyond the response: the upstream is out of step
+                break;
+            }
+        }
+        if (upstreamIn != null && (!upstreamIn.isReadable() || responseState == RS_DONE)) {
+            if (upstreamIn.isReadable()) {
+                upstreamReusable = false;
+            }
+            upstreamIn = release(upstreamIn);
+        }
+        if (upstream != null && !ctx.channel().isWritable()) {
+            upstream.setAutoRead(false); // backpressure: resumes in channelWritabilityChanged
+        }
+        if (responseState == RS_DONE && !closing) {
+            onResponseComplete();
+        }
+    }
+
+    private void onResponseHead() {
+        final ResponseHead head = responseHead;
+        status = head.status();
+        responseBodyKind = ResponseHead.bodyKind(method, head);
+        upstreamReusable = head.keepAlive() && responseBodyKind != ResponseHead.BODY_UNTIL_CLOSE;
+        dechunk = http10 && responseBodyKind == ResponseHead.BODY_CHUNKED;
+        closeAfterResponse = !keepAlive || runtime.draining() || requestState != RQ_DONE
+                || responseBodyKind == ResponseHead.BODY_UNTIL_CLOSE || dechunk;
+        ctx.write(encodeDownstreamHead(head, false), ctx.voidPromise());
+        downstreamNeedsFlush = true;
+        responseHeadSent = true;
+        if (responseBodyKind == ResponseHead.BODY_NONE
+                || (responseBodyKind == ResponseHead.BODY_LENGTH && head.contentLength() == 0)) {
+            responseState = RS_DONE;
+            return;
+        }
+        if (responseBodyKind == ResponseHead.BODY_LENGTH) {
+            responseBodyRemaining = head.contentLength();
+        } else if (responseBodyKind == ResponseHead.BODY_CHUNKED) {
+            responseChunks.reset(Long.MAX_VALUE);
+        }
+        responseState = RS_BODY;
+        arm(T_TRANSFER, lastProgressNs + idleTimeoutNs);
+    }
+
+    /** De-chunking for HTTP/1.0 clients: forwards the data regions only. */
+    @Override
+    public void onChunkData(ByteBuf buf, int offset, int length) {
+        bytesOut += length;
+        ctx.write(buf.retainedSlice(offset, length), ctx.voidPromise());
+    }
+
+    /** The response head for the client: the upstream's status line and end-to-end headers, and our framing. */
+    private ByteBuf encodeDownstreamHead(ResponseHead head, boolean interim) {
+        final ByteBuf src = upstreamIn;
+        final ByteBuf out = ctx.alloc().directBuffer(head.headLength() + 64);
+        final int start = head.startOffset();
+        final int count = head.headerCount();
+        final int headEnd = start + head.headLength() - 2;
+        final int statusLineEnd = count > 0 ? head.nameOffset(0) : headEnd;
+        // We speak HTTP/1.1 whatever the upstream's minor version: keep " <code> <reason>\r\n" only.
+        out.writeBytes(HTTP11).writeBytes(src, start + HTTP11.length, statusLineEnd - start - HTTP11.length);
+        int runStart = -1;
+        for (int i = 0; i < count; i++) {
+            final boolean drop = head.isHopByHop(i) && head.headerId(i) != HeaderIds.CONTENT_LENGTH;
+            if (drop) {
+                if (runStart >= 0) {
+                    out.writeBytes(src, runStart, head.nameOffset(i) - runStart);
+                    runStart = -1;
+                }
+            } else if (runStart < 0) {
+                runStart = head.nameOffset(i);
+            }
+        }
+        if (runStart >= 0) {
+            out.writeBytes(src, runStart, headEnd - runStart);
+        }
+        if (!interim) {
+            if (responseBodyKind == ResponseHead.BODY_CHUNKED && !dechunk) {
+                out.writeBytes(TE_CHUNKED);
+            }
+            if (closeAfterResponse) {
+                out.writeBytes(CONNECTION_CLOSE);
+            } else if (http10) {
+                out.writeBytes(CONNECTION_KEEP_ALIVE);
+            }
+        }
+        out.writeBytes(CRLF);
+        bytesOut += out.readableBytes();
+        return out;
+    }
+
+    private void onResponseComplete() {
+        if (requestState != RQ_DONE) {
+            // The upstream answered before the whole request arrived: neither connection is in a known state.
+            closeAfterResponse = true;
+            releaseUpstream(false);
+        } else {
+            releaseUpstream(upstreamReusable && upstreamIn == null);
+        }
+        finishExchange();
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // End of an exchange
+
+    /** Records the exchange (metrics, access log) and readies the connection for the next request, or closes it. */
+    private void finishExchange() {
+        final long nowNs = System.nanoTime();
+        final long durationNs = nowNs - exchangeStartNs;
+        stats.onResponse(loop.index(), status, durationNs, bytesIn, bytesOut);
+        log.status = status;
+        log.durationNs = durationNs;
+        log.bytesIn = bytesIn;
+        log.bytesOut = bytesOut;
+        runtime.accessLog().append(log);
+
+        final boolean close = closeAfterResponse || closing;
+        upstreamHead = release(upstreamHead);
+        resetExchange();
+        // The upstream is back in its pool and no longer reports read-complete to us: flush the response now.
+        flushBoth();
+        if (close) {
+            closeAfterFlush();
+            return;
+        }
+        cancelTimer();
+        if (in != null && in.isReadable()) {
+            arm(T_HEAD, nowNs + requestHeadTimeoutNs);
+            processInbound();
+        } else {
+            arm(T_IDLE, nowNs + idleTimeoutNs);
+        }
+    }
+
+    private void resetExchange() {
+        requestState = RQ_HEAD;
+        responseState = RS_IDLE;
+        route = null;
+        stats = null;
+        pool = null;
+        discardingBody = false;
+        requestBodyStarted = false;
+        requestBodyRemaining = 0;
+        connectAttempts = 0;
+        retried = false;
+        responseHeadSent = false;
+        closeAfterResponse = false;
+        upstreamReusable = false;
+        dechunk = false;
+        status = 0;
+        bytesIn = 0;
+        bytesOut = 0;
+        requestParser.reset();
+        responseParser.reset();
+        log.reset();
+        log.setClientAddress(clientAddress, 0, clientAddress.length);
+    }
+
+    /** Closes both sides at once: used when the byte stream to the client can no longer be well formed. */
+    private void abort() {
+        closeAfterResponse = true;
+        releaseUpstream(false);
+        if (responseState != RS_IDLE) {
+            finishExchange();
+        }
+        closeNow();
+    }
+
+    private void closeAfterFlush() {
+        closing = true;
+        cancelTimer();
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void closeNow() {
+        closing = true;
+        cancelTimer();
+        ctx.flush();
+        ctx.close();
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Deadlines
+
+    private void arm(int kind, long deadlineNs) {
+        timerId = timers.cancel(timerId);
+        timerKind = kind;
+        timerId = timers.schedule(deadlineNs, this);
+    }
+
+    private void cancelTimer() {
+        if (timers != null) {
+            timerId = timers.cancel(timerId);
+        }
+        timerKind = T_NONE;
+    }
+
+    @Override
+    public void onDeadline(long nowNs) {
+        timerId = LoopTimers.NO_TIMER;
+        final int kind = timerKind;
+        timerKind = T_NONE;
+        if (closing) {
+            return;
+        }
+        switch (kind) {
+            case T_IDLE:
+                closeNow();
+                break;
+            case T_HEAD:
+                if (in != null && in.isReadable()) {
+                    // Part of a head arrived, too slowly (slow loris): say so, then close.
+                    stats = runtime.unroutedStats();
+                    exchangeStartNs = nowNs - requestHeadTimeoutNs;
+                    log.startEpochMs = System.currentTimeMillis();
+                    responseState = RS_WAIT;
+                    newRequestId();
+                    writeLocalReply(LocalReplies.REQUEST_HEAD_TIMEOUT, true, true);
+                    finishExchange();
+                } else {
+                    closeNow();
+                }
+                break;
+            case T_UPSTREAM:
+                if (responseState == RS_WAIT) {
+                    pool.cluster().stats().onError(UpstreamStats.TIMEOUT);
+                    failBeforeResponse(LocalReplies.UPSTREAM_TIMEOUT);
+                }
+                break;
+            case T_TRANSFER:
+                if (nowNs - lastProgressNs >= idleTimeoutNs) {
+                    abort(); // a body stalled in either direction
+                } else {
+                    arm(T_TRANSFER, lastProgressNs + idleTimeoutNs);
+                }
+                break;
+            default:
+                break;
+        }
+        flushBoth();
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Buffers and flow control
+
+    private void flushBoth() {
+        if (upstreamNeedsFlush && upstream != null) {
+            upstreamNeedsFlush = false;
+            upstream.flush();
+        }
+        if (downstreamNeedsFlush) {
+            downstreamNeedsFlush = false;
+            ctx.flush();
+        }
+    }
+
+    /** Reads on while buffered bytes stay bounded and the upstream can take the body. */
+    private void updateReadInterest() {
+        final boolean wanted = !closing
+                && (in == null || in.readableBytes() < INBOUND_HIGH_WATER_BYTES)
+                && !(requestState == RQ_BODY && !discardingBody && upstream != null && upstream.isActive()
+                && !upstream.isWritable());
+        if (wanted != reading) {
+            reading = wanted;
+            ctx.channel().config().setAutoRead(wanted);
+        }
+    }
+
+    /**
+     * Appends {@code data} (ownership taken) to {@code cumulation} (owned), like Netty's merge cumulator: the first
+     * buffer is used as is, later ones are copied in when they fit and no slice of the cumulation is still out,
+     * otherwise both are copied into a new buffer.
+     */
+    private ByteBuf accumulate(ByteBuf cumulation, ByteBuf data) {
+        if (cumulation == null) {
+            return data;
+        }
+        if (!cumulation.isReadable() && cumulation.refCnt() == 1) {
+            cumulation.release();
+            return data;
+        }
+        final int needed = data.readableBytes();
+        if (cumulation.refCnt() == 1 && cumulation.writableBytes() >= needed) {
+            cumulation.writeBytes(data);
+            data.release();
+            return cumulation;
+        }
+        final ByteBuf merged = ctx.alloc().directBuffer(cumulation.readableBytes() + needed);
+        merged.writeBytes(cumulation).writeBytes(data);
+        cumulation.release();
+        data.release();
+        return merged;
+    }
+
+    private static ByteBuf release(ByteBuf buf) {
+        if (buf != null) {
+            buf.release();
+        }
+        return null;
+    }
+}

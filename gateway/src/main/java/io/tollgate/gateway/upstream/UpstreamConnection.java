@@ -1,0 +1,165 @@
+package io.tollgate.gateway.upstream;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * One keep-alive HTTP/1.1 connection to an upstream endpoint, and the only handler in its pipeline. It forwards
+ * events to the {@link UpstreamListener} that holds it, or, while it sits idle in its {@link UpstreamPool}, treats
+ * any byte as a protocol violation and closes.
+ *
+ * <p>Threading: confined to the event loop of the downstream connections that use it (the pool is per loop).
+ * Allocation: one per new connection; none per request on a reused connection.
+ */
+public final class UpstreamConnection extends ChannelInboundHandlerAdapter implements ChannelFutureListener {
+
+    private final UpstreamPool pool;
+    private final Endpoint endpoint;
+    private ChannelHandlerContext ctx;
+    private UpstreamListener owner;
+    private boolean connected;
+    private boolean reused;
+    long idleSinceNs;
+
+    UpstreamConnection(UpstreamPool pool, Endpoint endpoint) {
+        this.pool = pool;
+        this.endpoint = endpoint;
+    }
+
+    public Endpoint endpoint() {
+        return endpoint;
+    }
+
+    /** Whether this connection carried a request before the current one (a stale keep-alive may be retried). */
+    public boolean reused() {
+        return reused;
+    }
+
+    public boolean isWritable() {
+        return ctx != null && ctx.channel().isWritable();
+    }
+
+    public boolean isActive() {
+        return ctx != null && ctx.channel().isActive();
+    }
+
+    /** Writes without flushing. Takes ownership of {@code data}. */
+    public void write(ByteBuf data) {
+        ctx.write(data, ctx.voidPromise());
+    }
+
+    public void flush() {
+        ctx.flush();
+    }
+
+    public void setAutoRead(boolean autoRead) {
+        if (ctx != null) {
+            ctx.channel().config().setAutoRead(autoRead);
+        }
+    }
+
+    public void close() {
+        if (ctx != null) {
+            ctx.close();
+        }
+    }
+
+    Channel channel() {
+        return ctx == null ? null : ctx.channel();
+    }
+
+    boolean connected() {
+        return connected;
+    }
+
+    void attach(UpstreamListener listener) {
+        this.owner = listener;
+    }
+
+    UpstreamListener owner() {
+        return owner;
+    }
+
+    void markReused() {
+        reused = true;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /** Connect outcome. */
+    @Override
+    public void operationComplete(ChannelFuture future) {
+        if (future.isSuccess()) {
+            connected = true;
+            endpoint.onConnectSuccess();
+            pool.onConnected(this);
+            if (owner != null) {
+                owner.onUpstreamConnected(this);
+            } else {
+                // The exchange that asked for it went away while connecting; keep the fresh connection.
+                pool.offerIdle(this);
+            }
+        } else {
+            endpoint.onConnectFailure(System.nanoTime(), future.cause());
+            final UpstreamListener listener = owner;
+            pool.onConnectFailed(this);
+            if (listener != null) {
+                listener.onUpstreamConnectFailed(this, future.cause());
+            }
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (owner != null && msg instanceof ByteBuf) {
+            owner.onUpstreamRead(this, (ByteBuf) msg);
+        } else {
+            // Bytes while idle: the peer is not speaking HTTP/1.1 request-response; never reuse this connection.
+            ReferenceCountUtil.release(msg);
+            ctx.close();
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (owner != null) {
+            owner.onUpstreamReadComplete(this);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (owner != null) {
+            owner.onUpstreamWritabilityChanged(this);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        final UpstreamListener listener = owner;
+        if (listener != null) {
+            listener.onUpstreamClosed(this);
+        } else {
+            pool.onIdleClosed(this);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // Resets and write failures: closing reports them to the owner through channelInactive.
+        ctx.close();
+    }
+
+    @Override
+    public String toString() {
+        return "UpstreamConnection[" + endpoint + ", " + (ctx == null ? "connecting" : ctx.channel()) + "]";
+    }
+}
