@@ -16,6 +16,15 @@ public final class AllocationMeter {
         return THREADS.getThreadAllocatedBytes(Thread.currentThread().getId());
     }
 
+    /** Sum of the bytes allocated so far by the given threads (e.g. a gateway's event loops). */
+    public static long allocatedBytes(long[] threadIds) {
+        long total = 0;
+        for (long bytes : THREADS.getThreadAllocatedBytes(threadIds)) {
+            total += Math.max(0, bytes);
+        }
+        return total;
+    }
+
     /** Allocated bytes of the calling thread while running {@code body}, minus the cost of measuring. */
     public static long measure(Runnable body) {
         final long overhead = allocatedBytes() - allocatedBytes();
