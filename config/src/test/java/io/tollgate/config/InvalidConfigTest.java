@@ -93,6 +93,12 @@ class InvalidConfigTest {
     }
 
     @Test
+    void pointsSettingsWrittenOutsideTheRootToTheirPlace() {
+        assertSingleProblem("invalid/settings-outside-root.conf",
+                "settings-outside-root.conf:2: listeners: unknown key (did you mean \"tollgate.listeners\"?)");
+    }
+
+    @Test
     void rejectsUnknownKeyInsideRouteMatch() {
         assertSingleProblem("invalid/unknown-key-in-route-match.conf",
                 "unknown-key-in-route-match.conf:5: tollgate.routes[0].match.path-prefx: "
