@@ -100,6 +100,11 @@ final class ObjectReader {
         return own != merged && !own.containsKey(key) && merged.containsKey(key);
     }
 
+    /** The keys the binder asked for so far. */
+    Set<String> knownKeys() {
+        return known;
+    }
+
     /** Every key of this object, all marked known (for objects whose keys are names, like upstreams). */
     Set<String> keys() {
         known.addAll(merged.keySet());

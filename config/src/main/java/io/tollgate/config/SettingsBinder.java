@@ -49,20 +49,12 @@ final class SettingsBinder {
 
     /**
      * @param root         the resolved, merged root object
-     * @param userRootKeys top-level keys the user's file wrote (only those can be typos; reference.conf files of
-     *                     other libraries may add their own top-level keys)
+     * @param userRootKeys top-level keys the user's file wrote (see {@link #checkRootKeys}; reference.conf files
+     *                     of other libraries may add their own top-level keys, which are none of our business)
      * @param source       value of {@link GatewaySettings#source()}
      * @return the settings, or null when a problem was recorded
      */
     GatewaySettings bind(ConfigObject root, Set<String> userRootKeys, String source) {
-        for (String key : userRootKeys) {
-            if (!key.equals(ROOT_KEY)) {
-                final String suggestion = ObjectReader.closest(key, List.of(ROOT_KEY));
-                problems.add(root.get(key).origin(), ConfigUtil.joinPath(key), suggestion != null
-                        ? "unknown key (did you mean \"" + suggestion + "\"?)"
-                        : "unknown key (everything Tollgate reads is under \"tollgate\")");
-            }
-        }
         final ObjectReader rootReader = ObjectReader.of(problems, "", root);
         if (!rootReader.require(ROOT_KEY)) {
             return null;
@@ -84,6 +76,7 @@ final class SettingsBinder {
         final List<RouteSettings> routes = bindRoutes(t, upstreamNames);
         final AccessLogSettings accessLog = bindAccessLog(section(t, "access-log"));
         t.finish();
+        checkRootKeys(root, userRootKeys, t.knownKeys());
 
         if (eventLoops == null || transport == null || listeners == null || admin == null || http == null
                 || timeouts == null || upstreams == null || routes == null || accessLog == null) {
@@ -91,6 +84,26 @@ final class SettingsBinder {
         }
         return new GatewaySettings(eventLoops, transport, listeners, admin, http, timeouts, upstreams, routes,
                 accessLog, source);
+    }
+
+    /**
+     * Top-level keys other than {@code tollgate} are allowed: they hold values for substitutions
+     * ({@code connect-timeout = 750ms} ... {@code connect = ${connect-timeout}}). Two mistakes are still caught:
+     * a misspelled root ({@code tolgate}) and a setting written without the root ({@code listeners = [...]}).
+     */
+    private void checkRootKeys(ConfigObject root, Set<String> userRootKeys, Set<String> tollgateKeys) {
+        for (String key : userRootKeys) {
+            if (key.equals(ROOT_KEY)) {
+                continue;
+            }
+            final String suggestion = tollgateKeys.contains(key)
+                    ? ROOT_KEY + "." + key
+                    : ObjectReader.closest(key, List.of(ROOT_KEY));
+            if (suggestion != null) {
+                problems.add(root.get(key).origin(), ConfigUtil.joinPath(key),
+                        "unknown key (did you mean \"" + suggestion + "\"?)");
+            }
+        }
     }
 
     private static ObjectReader section(ObjectReader parent, String key) {

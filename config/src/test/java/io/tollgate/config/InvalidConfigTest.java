@@ -40,7 +40,9 @@ class InvalidConfigTest {
     void reportsSyntaxErrorWithFileAndLine() {
         final List<String> problems = problemsOf("invalid/syntax-error.conf");
         assertEquals(1, problems.size());
-        assertTrue(problems.get(0).startsWith("syntax-error.conf:3: "), problems.get(0));
+        // the message after file:line is typesafe-config's own
+        assertTrue(problems.get(0).startsWith("syntax-error.conf:3: Expecting a value but got wrong token: ']'"),
+                problems.get(0));
     }
 
     @Test
@@ -90,6 +92,12 @@ class InvalidConfigTest {
     void rejectsMisspelledRootKey() {
         assertSingleProblem("invalid/unknown-top-level-key.conf",
                 "unknown-top-level-key.conf:1: tolgate: unknown key (did you mean \"tollgate\"?)");
+    }
+
+    @Test
+    void pointsSettingsWrittenOutsideTheRootToTheirPlace() {
+        assertSingleProblem("invalid/settings-outside-root.conf",
+                "settings-outside-root.conf:2: listeners: unknown key (did you mean \"tollgate.listeners\"?)");
     }
 
     @Test
@@ -295,6 +303,16 @@ class InvalidConfigTest {
     void rejectsRouteToUndeclaredUpstream() {
         assertSingleProblem("invalid/route-upstream-not-found.conf",
                 "route-upstream-not-found.conf:11: tollgate.routes[2].upstream: no upstream named \"billing\"");
+    }
+
+    @Test
+    void reportsInvalidUpstreamOnceNotAgainAtRoutesThatUseIt() {
+        final ConfigValidationException e = assertThrows(ConfigValidationException.class,
+                () -> ConfigLoader.loadString("tollgate {\n"
+                        + "  upstreams { billing { endpoints = [] } }\n"
+                        + "  routes = [{ name = billing, upstream = billing }]\n"
+                        + "}", "inline"));
+        assertEquals("inline:2: tollgate.upstreams.billing.endpoints: at least one endpoint is required", e.getMessage());
     }
 
     @Test
