@@ -10,6 +10,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.tollgate.gateway.GatewayRuntime;
 import io.tollgate.gateway.http1.ChunkedDecoder;
@@ -121,6 +122,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private ByteBuf in;
     private ByteBuf upstreamIn;
     private boolean closing;
+    private boolean inputShutdown;
     private boolean reading = true;
     private boolean processing;
     private boolean processAgain;
@@ -248,7 +250,11 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt == DrainEvent.INSTANCE) {
+        if (evt == ChannelInputShutdownEvent.INSTANCE) {
+            // The client half-closed after sending (printf ... | nc does): answer what it sent, then close.
+            inputShutdown = true;
+            closeIfInputDone();
+        } else if (evt == DrainEvent.INSTANCE) {
             if (responseState == RS_IDLE && (in == null || !in.isReadable())) {
                 closeNow();
             } else {
@@ -301,7 +307,26 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         if (in != null && !in.isReadable()) {
             in = release(in);
         }
-        updateReadInterest();
+        if (inputShutdown) {
+            closeIfInputDone();
+        } else {
+            updateReadInterest();
+        }
+    }
+
+    /** After a half-close: close once nothing more can be answered (no exchange, no complete head buffered). */
+    private void closeIfInputDone() {
+        if (closing) {
+            return;
+        }
+        if (responseState == RS_IDLE) {
+            closeAfterFlush(); // any bytes left are an incomplete head that can never complete
+        } else if (requestState == RQ_BODY && (in == null || !in.isReadable())) {
+            // Every byte sent is forwarded and the body is still short: the upstream must not take a truncated
+            // request as complete. (Bytes still buffered, e.g. while connecting, bring us back here later.)
+            abort();
+        }
+        // otherwise the exchange finishes, buffered pipelined requests are answered, then finishExchange closes
     }
 
     private void onRequestHead() {
@@ -986,6 +1011,8 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         if (in != null && in.isReadable()) {
             arm(T_HEAD, nowNs + requestHeadTimeoutNs);
             processInbound();
+        } else if (inputShutdown) {
+            closeAfterFlush();
         } else {
             arm(T_IDLE, nowNs + idleTimeoutNs);
         }

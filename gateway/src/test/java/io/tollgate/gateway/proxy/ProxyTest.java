@@ -346,6 +346,17 @@ class ProxyTest {
     }
 
     @Test
+    void answersAClientThatHalfClosesAfterItsRequests() throws Exception {
+        try (RawHttp raw = new RawHttp(gateway.port())) {
+            raw.send("GET /api/half HTTP/1.1\r\nHost: a\r\n\r\nGET /hello HTTP/1.1\r\nHost: a\r\n\r\n");
+            raw.socket().shutdownOutput();
+            final String all = raw.readToEnd();
+            assertTrue(all.contains("GET /api/half body=0"), all);
+            assertTrue(all.endsWith("hi\n"), all);
+        }
+    }
+
+    @Test
     void closesIdleKeepAliveConnections() throws Exception {
         try (GatewayFixture g = GatewayFixture.proxyTo(upstream.port(), "timeouts.idle = 200ms");
              RawHttp raw = new RawHttp(g.port())) {
