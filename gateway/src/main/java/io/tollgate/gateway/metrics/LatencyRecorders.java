@@ -18,7 +18,7 @@ import org.HdrHistogram.SingleWriterRecorder;
  * }</pre>
  *
  * <p>Values are recorded in <b>microseconds</b>, from 0 to {@link #HIGHEST_TRACKABLE_US} (one hour), with
- * {@link #SIGNIFICANT_DIGITS} significant digits by default (0.1% relative error; below 2.048 ms values are exact
+ * {@link #SIGNIFICANT_DIGITS} significant digits by default (1% relative error; below 256 us values are exact
  * to the microsecond). Longer durations are clamped to one hour rather than thrown away, so a stuck request still
  * shows up in the top bucket and in the max.
  *
@@ -29,7 +29,7 @@ import org.HdrHistogram.SingleWriterRecorder;
  * Prometheus servers scrape and how often. Values are attributed to the slot that is current when they are
  * drained, so the window edge is as sharp as the scrape interval; an idle scrape target keeps the last data until
  * the next scrape rotates it out. The classic buckets, count and sum are cumulative since start, as Prometheus
- * expects; the sum is derived from the histogram (bucket midpoints) so it carries the same 0.1% error.
+ * expects; the sum is derived from the histogram (bucket midpoints) so it carries the same relative error.
  *
  * <p><b>Threading.</b>
  * <ul>
@@ -42,16 +42,17 @@ import org.HdrHistogram.SingleWriterRecorder;
  * <p><b>Allocation.</b> {@link #recordNs}: none. {@link #sample}: a small {@link Sample}, plus HdrHistogram's
  * iterators; all histograms are allocated up front.
  *
- * <p><b>Memory.</b> Each histogram with the defaults is about 190 KB (23,552 long counts). One instance holds
- * {@code 2 * eventLoops + windowSlots + 1} of them: for 8 event loops and 6 slots, ~4.3 MB per series. Callers with many
- * routes and cores should pass {@code significantDigits = 2} (~26 KB each, 1% error).
+ * <p><b>Memory.</b> One instance holds {@code 2 * eventLoops + windowSlots + 1} histograms. The default precision
+ * is 2 significant digits (about 26 KB per histogram, 1% error): with 8 event loops and 6 slots that is ~600 KB per
+ * series, so a gateway with a hundred routes on a large machine stays in tens of megabytes. Three digits (0.1%)
+ * cost about 190 KB per histogram (~4.3 MB per series at 8 loops); pass it explicitly where that is affordable.
  */
 public final class LatencyRecorders {
 
     /** Highest recordable duration in microseconds: one hour. */
     public static final long HIGHEST_TRACKABLE_US = TimeUnit.HOURS.toMicros(1);
     /** Default precision: 3 significant digits (0.1%). */
-    public static final int SIGNIFICANT_DIGITS = 3;
+    public static final int SIGNIFICANT_DIGITS = 2;
     /** Default sliding window: 6 slots of 10 seconds. */
     public static final int DEFAULT_WINDOW_SLOTS = 6;
     /** Default slot length in nanoseconds. */

@@ -17,6 +17,9 @@ import org.junit.jupiter.api.Test;
 
 class GatewayMetricsTest {
 
+    /** Relative error of the latency histograms: 10^-digits (1% at the default 2 digits). */
+    private static final double PRECISION = Math.pow(10, -LatencyRecorders.SIGNIFICANT_DIGITS);
+
     private static String scrape(GatewayMetrics metrics) throws IOException {
         final ByteArrayOutputStream out = new ByteArrayOutputStream();
         PrometheusTextFormatWriter.create().write(out, metrics.registry().scrape());
@@ -61,21 +64,21 @@ class GatewayMetricsTest {
         assertEquals(100, value(text, "tollgate_request_duration_seconds_count{route=\"billing\"}"));
         final double expectedSum = 90 * 0.001 + 9 * 0.020 + 3.0;
         assertEquals(expectedSum, value(text, "tollgate_request_duration_seconds_sum{route=\"billing\"}"),
-            expectedSum * 0.001);
+            expectedSum * PRECISION);
 
-        // Window quantiles: p50 and p90 fall on 1 ms, p99 on 20 ms, p99.9 and up on 3 s (0.1% precision).
+        // Window quantiles: p50 and p90 fall on 1 ms, p99 on 20 ms, p99.9 and up on 3 s (at the recorders' precision).
         assertEquals(0.001, value(text,
-            "tollgate_request_duration_quantiles_seconds{route=\"billing\",quantile=\"0.5\"}"), 0.001 * 0.001);
+            "tollgate_request_duration_quantiles_seconds{route=\"billing\",quantile=\"0.5\"}"), 0.001 * PRECISION);
         assertEquals(0.001, value(text,
-            "tollgate_request_duration_quantiles_seconds{route=\"billing\",quantile=\"0.9\"}"), 0.001 * 0.001);
+            "tollgate_request_duration_quantiles_seconds{route=\"billing\",quantile=\"0.9\"}"), 0.001 * PRECISION);
         assertEquals(0.020, value(text,
-            "tollgate_request_duration_quantiles_seconds{route=\"billing\",quantile=\"0.99\"}"), 0.020 * 0.001);
+            "tollgate_request_duration_quantiles_seconds{route=\"billing\",quantile=\"0.99\"}"), 0.020 * PRECISION);
         assertEquals(3.0, value(text,
-            "tollgate_request_duration_quantiles_seconds{route=\"billing\",quantile=\"0.999\"}"), 3.0 * 0.001);
+            "tollgate_request_duration_quantiles_seconds{route=\"billing\",quantile=\"0.999\"}"), 3.0 * PRECISION);
         assertEquals(3.0, value(text,
-            "tollgate_request_duration_quantiles_seconds{route=\"billing\",quantile=\"0.9999\"}"), 3.0 * 0.001);
+            "tollgate_request_duration_quantiles_seconds{route=\"billing\",quantile=\"0.9999\"}"), 3.0 * PRECISION);
         assertEquals(100, value(text, "tollgate_request_duration_quantiles_seconds_count{route=\"billing\"}"));
-        assertEquals(3.0, value(text, "tollgate_request_duration_max_seconds{route=\"billing\"}"), 3.0 * 0.001);
+        assertEquals(3.0, value(text, "tollgate_request_duration_max_seconds{route=\"billing\"}"), 3.0 * PRECISION);
         assertTrue(text.contains("# TYPE tollgate_request_duration_seconds histogram"), text);
         assertTrue(text.contains("# TYPE tollgate_request_duration_quantiles_seconds summary"), text);
         assertTrue(text.contains("# TYPE tollgate_request_duration_max_seconds gauge"), text);
@@ -97,7 +100,7 @@ class GatewayMetricsTest {
         assertEquals(2, value(text, "tollgate_requests_total{route=\"r\",status_class=\"5xx\"}"));
         assertEquals(1, value(text, "tollgate_request_duration_seconds_bucket{route=\"r\",le=\"1.0E-4\"}"));
         assertEquals(2, value(text, "tollgate_request_duration_seconds_bucket{route=\"r\",le=\"+Inf\"}"));
-        assertEquals(3600, value(text, "tollgate_request_duration_max_seconds{route=\"r\"}"), 3600 * 0.001);
+        assertEquals(3600, value(text, "tollgate_request_duration_max_seconds{route=\"r\"}"), 3600 * PRECISION);
     }
 
     @Test
@@ -107,7 +110,7 @@ class GatewayMetricsTest {
         latency.recordNs(0, TimeUnit.MILLISECONDS.toNanos(7));
         LatencyRecorders.Sample s = latency.sample(0);
         assertEquals(1, s.windowCount());
-        assertEquals(0.007, s.windowMaxSeconds(), 0.007 * 0.001);
+        assertEquals(0.007, s.windowMaxSeconds(), 0.007 * PRECISION);
         // Still inside the window after 55 s (slot 5 of 6)...
         assertEquals(1, latency.sample(55 * 1_000_000_000L).windowCount());
         // ...gone after 60 s, but the cumulative count stays.
