@@ -13,6 +13,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
@@ -79,25 +80,24 @@ public final class Gateway implements AutoCloseable {
         this.runtime = GatewayRuntime.compile(settings, loopCount, metrics, accessLog);
         this.loops = transports.newGroup(loopCount, "loop");
         this.loopContexts = startLoopContexts();
+        // Admin traffic is a few scrapes a minute: a NIO thread of its own keeps it off the data path.
+        this.adminLoop = settings.admin().enabled() ? new MultiThreadIoEventLoopGroup(1,
+                new DefaultThreadFactory("tollgate-admin", true), NioIoHandler.newFactory()) : null;
         boolean started = false;
         try {
             for (ListenerSettings listener : settings.listeners()) {
                 bindListener(listener);
             }
-            if (settings.admin().enabled()) {
-                // Admin traffic is a few scrapes a minute: a NIO thread of its own keeps it off the data path.
-                this.adminLoop = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("tollgate-admin", true),
-                        NioIoHandler.newFactory());
-                this.admin = AdminServer.start(settings.admin().address(), settings.admin().port(), adminLoop,
-                        metrics, () -> ready, this::readinessDetail);
-            } else {
-                this.adminLoop = null;
-                this.admin = null;
-            }
+            this.admin = adminLoop == null ? null : AdminServer.start(settings.admin().address(),
+                    settings.admin().port(), adminLoop, metrics, () -> ready, this::readinessDetail);
             started = true;
         } finally {
             if (!started) {
+                // A listener or the admin port could not bind: release everything started so far.
                 loops.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+                if (adminLoop != null) {
+                    adminLoop.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+                }
                 accessLog.close();
             }
         }
@@ -156,8 +156,12 @@ public final class Gateway implements AutoCloseable {
                         downstreamChannels.add(ch);
                     }
                 });
-        final Channel channel = bootstrap.bind(listener.address(), listener.port()).sync().channel();
-        listenerChannels.put(listener.name(), channel);
+        final ChannelFuture bound = bootstrap.bind(listener.address(), listener.port()).await();
+        if (!bound.isSuccess()) {
+            throw new IllegalStateException("listener " + listener.name() + " cannot bind " + listener.address() + ":"
+                    + listener.port() + ": " + bound.cause().getMessage(), bound.cause());
+        }
+        listenerChannels.put(listener.name(), bound.channel());
     }
 
     private String describeListeners() {

@@ -151,7 +151,7 @@ public final class Main implements Runnable {
         try {
             gateway = Gateway.start(settings);
         } catch (Exception e) {
-            Logger.getLogger(Main.class.getName()).severe("cannot start: " + e);
+            Logger.getLogger(Main.class.getName()).severe("cannot start: " + (e.getMessage() != null ? e.getMessage() : e));
             return START_FAILED;
         }
         final CountDownLatch signalled = new CountDownLatch(1);
