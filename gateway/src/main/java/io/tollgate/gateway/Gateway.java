@@ -20,6 +20,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -64,6 +65,7 @@ public final class Gateway implements AutoCloseable {
     private final AccessLog accessLog;
     private final GatewayRuntime runtime;
     private final List<LoopContext> loopContexts;
+    private final AddressResolverGroup<InetSocketAddress> resolvers;
     private final Map<String, Channel> listenerChannels = new LinkedHashMap<>();
     private final ChannelGroup downstreamChannels = new DefaultChannelGroup("downstream", GlobalEventExecutor.INSTANCE);
     private final AdminServer admin;
@@ -79,6 +81,7 @@ public final class Gateway implements AutoCloseable {
         this.accessLog = AccessLog.start(settings.accessLog(), metrics);
         this.runtime = GatewayRuntime.compile(settings, loopCount, metrics, accessLog);
         this.loops = transports.newGroup(loopCount, "loop");
+        this.resolvers = transports.newResolverGroup(TimeUnit.NANOSECONDS.toMillis(settings.timeouts().connectNs()));
         this.loopContexts = startLoopContexts();
         // Admin traffic is a few scrapes a minute: a NIO thread of its own keeps it off the data path.
         this.adminLoop = settings.admin().enabled() ? new MultiThreadIoEventLoopGroup(1,
@@ -117,6 +120,7 @@ public final class Gateway implements AutoCloseable {
     private List<LoopContext> startLoopContexts() throws InterruptedException {
         final Bootstrap upstreamTemplate = new Bootstrap()
                 .channel(transports.socketChannelClass())
+                .resolver(resolvers)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.ALLOCATOR, ALLOCATOR)
@@ -245,6 +249,7 @@ public final class Gateway implements AutoCloseable {
             context.loop().submit(context::shutdown).await(1, TimeUnit.SECONDS);
         }
         loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+        resolvers.close();
         if (admin != null) {
             admin.close();
             adminLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);

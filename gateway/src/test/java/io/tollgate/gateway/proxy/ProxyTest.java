@@ -318,6 +318,27 @@ class ProxyTest {
     }
 
     @Test
+    void resolvesUpstreamHostNamesWhenConnecting() throws Exception {
+        try (GatewayFixture g = GatewayFixture.start("upstreams { named { endpoints = [\"localhost:" + upstream.port()
+                + "\"] } }\nroutes = [{ name = r, upstream = named }]")) {
+            final HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(g.uri("/named")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode());
+            assertEquals("GET /named body=0", r.body());
+        }
+    }
+
+    @Test
+    void answers502WhenAnUpstreamNameDoesNotResolve() throws Exception {
+        try (GatewayFixture g = GatewayFixture.start("upstreams { nowhere { endpoints = [\"no-such-host.invalid:80\"] } }\n"
+                + "routes = [{ name = r, upstream = nowhere }]")) {
+            final HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(g.uri("/")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(502, r.statusCode());
+        }
+    }
+
+    @Test
     void answers504WhenTheUpstreamIsTooSlow() throws Exception {
         try (TestUpstream slow = new TestUpstream((req, out) -> {
             try {
