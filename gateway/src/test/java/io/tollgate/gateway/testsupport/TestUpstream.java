@@ -1,6 +1,7 @@
 package io.tollgate.gateway.testsupport;
 
 import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -74,6 +75,7 @@ public final class TestUpstream implements AutoCloseable {
     private final ConcurrentLinkedQueue<Socket> sockets = new ConcurrentLinkedQueue<>();
     private final ByteArrayOutputStream raw = new ByteArrayOutputStream();
     private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicInteger connectionsEnded = new AtomicInteger();
     private volatile Responder responder;
     private volatile boolean closed;
 
@@ -109,6 +111,14 @@ public final class TestUpstream implements AutoCloseable {
     /** Connections accepted so far. */
     public int connections() {
         return connections.get();
+    }
+
+    /**
+     * Connections whose serving thread has ended: the peer closed or reset it, the responder asked to close, or this
+     * upstream was closed. With {@link #ECHO} (which keeps connections) a rise means the gateway closed one.
+     */
+    public int connectionsEnded() {
+        return connectionsEnded.get();
     }
 
     /** Every byte received on every connection, in arrival order per read. */
@@ -157,7 +167,9 @@ public final class TestUpstream implements AutoCloseable {
         } catch (SocketException e) {
             // peer went away
         } catch (IOException e) {
-            // test ended
+            // test ended, or the peer closed in the middle of a request
+        } finally {
+            connectionsEnded.incrementAndGet();
         }
     }
 
@@ -192,6 +204,9 @@ public final class TestUpstream implements AutoCloseable {
         if (te != null && te.toLowerCase(Locale.ROOT).contains("chunked")) {
             while (true) {
                 final String size = readLine(in);
+                if (size == null) {
+                    throw new EOFException("connection closed inside a chunked body");
+                }
                 final int n = Integer.parseInt(size.split(";")[0].trim(), 16);
                 if (n == 0) {
                     String trailer;
