@@ -368,6 +368,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         stats = r.stats();
         log.routeName = r.nameBytes();
         if (requestBodyKind == BODY_LENGTH && requestBodyRemaining > r.maxRequestBodyBytes()) {
+            listenerStats.onRejected(-ParseStatus.BODY_TOO_LARGE);
             takeRequestId(head);
             replyLocally(LocalReplies.BODY_TOO_LARGE, true);
             return;
@@ -478,7 +479,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         stats = runtime.unroutedStats();
         responseState = RS_WAIT;
         newRequestId();
-        writeLocalReply(LocalReplies.forParseError(rc), false, true);
+        writeLocalReply(LocalReplies.forParseError(rc), true, true);
         finishExchange();
     }
 
