@@ -144,7 +144,17 @@ public final class RequestHeadParser {
                 return partialLimits(start, avail);
             }
             int lfRel = lf - start;
-            if (lfRel == lineStart || b.u(lf - 1) != CR) {
+            final boolean crlf = lfRel != lineStart && b.u(lf - 1) == CR;
+            // Limits first, as partialLimits() does while the LF is still missing: the answer to the same bytes
+            // must not depend on how the network split them.
+            if (phase == PHASE_REQUEST_LINE) {
+                if (lfRel - lineStart - (crlf ? 1 : 0) > maxRequestLineBytes) {
+                    return ParseStatus.REQUEST_LINE_TOO_LONG;
+                }
+            } else if (lfRel - headersStart > maxHeaderBytes) {
+                return ParseStatus.HEADERS_TOO_LARGE;
+            }
+            if (!crlf) {
                 return ParseStatus.BARE_LF;
             }
             int lineEnd = lfRel - 1;

@@ -54,10 +54,6 @@ class ParserFuzzTest {
     private static final Map<String, Map<String, Integer>> STRICTER = new TreeMap<>();
     private static final Map<String, String> STRICTER_EXAMPLE = new TreeMap<>();
     private static final List<String> TIMINGS = new ArrayList<>();
-    private static final boolean STRICT = Boolean.getBoolean("fuzz.strict");
-    /** Hits of the known feeding-mode bug, by the code the incremental mode gave, with a first example. */
-    private static final Map<String, Integer> KNOWN_BUG = new TreeMap<>();
-    private static final Map<String, String> KNOWN_BUG_EXAMPLE = new TreeMap<>();
 
     // ================================================================== corpus
 
@@ -172,20 +168,9 @@ class ParserFuzzTest {
         return whole;
     }
 
-    /**
-     * Modes must agree. One known disagreement ({@link #bugBareLfVersusLimitDependsOnFeeding}) is counted and
-     * reported instead, so that the fuzzer keeps looking for others; {@code -Dfuzz.strict=true} fails on it too.
-     */
+    /** Feeding modes must agree, down to the error code (see {@link #bareLfOverALimitGetsTheSameCodeHoweverItArrives}). */
     private static void sameRequestOutcome(Outcome whole, Outcome other, String message, byte[] in) {
-        if (!STRICT && whole.rc == ParseStatus.BARE_LF && (other.rc == ParseStatus.REQUEST_LINE_TOO_LONG
-                || other.rc == ParseStatus.HEADERS_TOO_LARGE)) {
-            synchronized (KNOWN_BUG) {
-                KNOWN_BUG.merge(ParseStatus.reason(other.rc), 1, Integer::sum);
-                KNOWN_BUG_EXAMPLE.putIfAbsent(ParseStatus.reason(other.rc), esc(in));
-            }
-            return;
-        }
-        assertEquals(whole, other, message);
+        assertEquals(whole, other, message + " for " + esc(in));
     }
 
     private static ByteBuf alloc(boolean direct, int capacity) {
@@ -1320,23 +1305,20 @@ class ParserFuzzTest {
                 framingRule(1, List.of(new Field(false, "TE", "", "", "gzip, chunked"))).code);
     }
 
-    // ================================================================== bugs found (kept failing, disabled)
+    // ================================================================== regressions found by this fuzzer
 
     /**
-     * BUG: RequestHeadParser checks for a bare LF before the request-line / header-block limits when the LF is in
-     * the buffer, but checks the limits first (partialLimits) while the LF has not arrived yet. The same bytes
-     * therefore fail with bare_lf (400) when they arrive at once and with request_line_too_long (414) or
-     * headers_too_large (431) when they trickle in. ResponseHeadParser checks its limit first in both paths.
+     * Found here: RequestHeadParser checked for a bare LF before the request-line / header-block limits when the LF
+     * was in the buffer, but the limits first while it had not arrived, so the same bytes failed with bare_lf (400)
+     * at once and with request_line_too_long (414) or headers_too_large (431) when they trickled in.
      */
     @Test
-    @org.junit.jupiter.api.Disabled("BUG: RequestHeadParser returns bare_lf whole but request_line_too_long /"
-            + " headers_too_large byte by byte for an over-limit line ending in a bare LF")
-    void bugBareLfVersusLimitDependsOnFeeding() {
+    void bareLfOverALimitGetsTheSameCodeHoweverItArrives() {
         String longLine = "GET /aaaaaaaaaaaaaaaaaaaa HTTP/1.1\n";                   // 34 bytes before the LF
         String longHeader = "GET / HTTP/1.1\r\nX: " + "b".repeat(40) + "\n";     // 43 header bytes before the LF
         org.junit.jupiter.api.Assertions.assertAll(
-                () -> assertSameCodeWholeAndByteByByte(longLine),     // actual: bare_lf vs request_line_too_long
-                () -> assertSameCodeWholeAndByteByByte(longHeader));  // actual: bare_lf vs headers_too_large
+                () -> assertSameCodeWholeAndByteByByte(longLine),
+                () -> assertSameCodeWholeAndByteByByte(longHeader));
     }
 
     private static void assertSameCodeWholeAndByteByByte(String in) {
@@ -1519,8 +1501,6 @@ class ParserFuzzTest {
     static void printSummary() {
         System.out.println("[fuzz] seed=" + SEED);
         TIMINGS.forEach(t -> System.out.println("[fuzz] " + t));
-        KNOWN_BUG.forEach((reason, count) -> System.out.println("[fuzz] KNOWN BUG bare_lf (whole) vs " + reason
-                + " (incremental): " + count + " inputs, e.g. " + KNOWN_BUG_EXAMPLE.get(reason)));
         System.out.println("[fuzz] reference accepts, parser refuses (parser stricter; reported, not failed):");
         STRICTER.forEach((kind, byReason) -> byReason.forEach((reason, count) -> System.out.println(
                 String.format(Locale.ROOT, "[fuzz]   %-9s %-30s %6d  e.g. %s", kind, reason, count,
