@@ -114,6 +114,8 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private final long requestHeadTimeoutNs;
     private final long idleTimeoutNs;
     private final long upstreamResponseTimeoutNs;
+    /** The shortest timeout: the wheel timer never sleeps longer, so moving a deadline rarely touches the wheel. */
+    private final long checkIntervalNs;
 
     private ChannelHandlerContext ctx;
     private LoopContext loop;
@@ -128,8 +130,12 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private boolean processAgain;
     private boolean downstreamNeedsFlush;
     private boolean upstreamNeedsFlush;
-    private long timerId = LoopTimers.NO_TIMER;
+    /** What the current deadline means (T_*), and when it falls; T_NONE: no deadline. */
     private int timerKind = T_NONE;
+    private long deadlineNs;
+    /** The wheel timer that checks the deadline, and when it fires; see {@link #arm}. */
+    private long timerId = LoopTimers.NO_TIMER;
+    private long timerFiresNs;
     private long lastProgressNs;
 
     // The exchange in flight; reset by finishExchange().
@@ -176,6 +182,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         this.requestHeadTimeoutNs = timeouts.requestHeadNs();
         this.idleTimeoutNs = timeouts.idleNs();
         this.upstreamResponseTimeoutNs = timeouts.upstreamResponseNs();
+        this.checkIntervalNs = Math.min(requestHeadTimeoutNs, Math.min(idleTimeoutNs, upstreamResponseTimeoutNs));
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -228,7 +235,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         closing = true;
-        cancelTimer();
+        stopTimer();
         if (responseState != RS_IDLE) {
             if (!responseHeadSent) {
                 status = 499; // client closed request, as nginx logs it
@@ -1055,7 +1062,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
 
     private void closeAfterFlush() {
         closing = true;
-        cancelTimer();
+        stopTimer();
         if (!ctx.channel().isActive()) {
             return;
         }
@@ -1064,7 +1071,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
 
     private void closeNow() {
         closing = true;
-        cancelTimer();
+        stopTimer();
         ctx.flush();
         ctx.close();
     }
@@ -1072,27 +1079,55 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     // ------------------------------------------------------------------------------------------------------------
     // Deadlines
 
-    private void arm(int kind, long deadlineNs) {
-        timerId = timers.cancel(timerId);
+    /**
+     * Sets the connection's one deadline. Deadlines move several times per request (head, upstream response, idle),
+     * so they are plain fields, and the wheel timer that checks them is lazy: it fires at most
+     * {@link #checkIntervalNs} (the shortest timeout) after it was set, and then acts or re-arms. Every new
+     * deadline is at least that far away, so a request re-arms nothing in the wheel; an idle connection costs one
+     * wheel expiry per interval.
+     */
+    private void arm(int kind, long atNs) {
         timerKind = kind;
-        timerId = timers.schedule(deadlineNs, this);
+        deadlineNs = atNs;
+        if (timerId == LoopTimers.NO_TIMER) {
+            scheduleCheck(System.nanoTime());
+        } else if (atNs - timerFiresNs < 0) {
+            timerId = timers.cancel(timerId); // earlier than the check: only for deadlines shorter than usual
+            scheduleCheck(System.nanoTime());
+        }
     }
 
+    private void scheduleCheck(long nowNs) {
+        final long checkAtNs = nowNs + checkIntervalNs;
+        timerFiresNs = deadlineNs - checkAtNs < 0 ? deadlineNs : checkAtNs;
+        timerId = timers.schedule(timerFiresNs, this);
+    }
+
+    /** No deadline until the next {@link #arm}; the lazy check, if armed, finds nothing to do and lapses. */
     private void cancelTimer() {
+        timerKind = T_NONE;
+    }
+
+    /** The connection is closing: take the check out of the wheel. */
+    private void stopTimer() {
+        timerKind = T_NONE;
         if (timers != null) {
             timerId = timers.cancel(timerId);
         }
-        timerKind = T_NONE;
     }
 
     @Override
     public void onDeadline(long nowNs) {
         timerId = LoopTimers.NO_TIMER;
         final int kind = timerKind;
-        timerKind = T_NONE;
-        if (closing) {
+        if (closing || kind == T_NONE) {
             return;
         }
+        if (nowNs - deadlineNs < 0) {
+            scheduleCheck(nowNs);
+            return;
+        }
+        timerKind = T_NONE;
         switch (kind) {
             case T_IDLE:
                 closeNow();

@@ -53,12 +53,18 @@ class AllocationTest {
             for (int i = 0; i < ITERATIONS; i++) { // warm-up, lets the JIT compile the parse path
                 sum += parseOnce(parser, head, (i & 1) == 0 ? heap : direct);
             }
-            long before = allocatedBytes();
-            for (int i = 0; i < ITERATIONS; i++) {
-                sum += parseOnce(parser, head, (i & 1) == 0 ? heap : direct);
+            // Best of three: a JIT transition (OSR, deoptimisation) may allocate a few hundred bytes once, while a
+            // real per-parse allocation would show in every attempt (at least 1.6 MB per attempt).
+            long allocated = Long.MAX_VALUE;
+            for (int attempt = 0; attempt < 3 && allocated > 0; attempt++) {
+                sum = 0;
+                long before = allocatedBytes();
+                for (int i = 0; i < ITERATIONS; i++) {
+                    sum += parseOnce(parser, head, (i & 1) == 0 ? heap : direct);
+                }
+                allocated = Math.min(allocated, allocatedBytes() - before);
             }
-            long allocated = allocatedBytes() - before;
-            assertEquals(2L * ITERATIONS * BROWSER_HEAD.length(), sum);
+            assertEquals(1L * ITERATIONS * BROWSER_HEAD.length(), sum);
             assertEquals(12, head.headerCount());
             assertTrue(allocated < 1024, "parsing " + ITERATIONS + " heads allocated " + allocated + " bytes");
             System.out.println("request heads: " + ITERATIONS + " parses allocated " + allocated + " bytes");
@@ -111,12 +117,15 @@ class AllocationTest {
             for (int i = 0; i < ITERATIONS; i++) {
                 decodeInTwo(decoder, buf, sink);
             }
-            sink.bytes = 0;
-            long before = allocatedBytes();
-            for (int i = 0; i < ITERATIONS; i++) {
-                decodeInTwo(decoder, buf, sink);
+            long allocated = Long.MAX_VALUE; // best of three, as above
+            for (int attempt = 0; attempt < 3 && allocated > 0; attempt++) {
+                sink.bytes = 0;
+                long before = allocatedBytes();
+                for (int i = 0; i < ITERATIONS; i++) {
+                    decodeInTwo(decoder, buf, sink);
+                }
+                allocated = Math.min(allocated, allocatedBytes() - before);
             }
-            long allocated = allocatedBytes() - before;
             assertEquals(1040L * ITERATIONS, sink.bytes);
             assertTrue(allocated < 1024, "decoding " + ITERATIONS + " bodies allocated " + allocated + " bytes");
             System.out.println("chunked bodies: " + ITERATIONS + " decodes allocated " + allocated + " bytes");
