@@ -62,24 +62,8 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     /** Buffered downstream bytes above which reading pauses (pipelined requests, bodies waiting for a connect). */
     private static final int INBOUND_HIGH_WATER_BYTES = 64 * 1024;
     private static final int MAX_CHUNK_LINE_BYTES = 4096;
-    private static final int MAX_FORWARDED_FOR_HEADERS = 16;
-    private static final int MAX_REQUEST_ID_BYTES = 128;
     private static final int MAX_CONNECT_ATTEMPTS = 2;
 
-    private static final byte[] SP = {' '};
-    private static final byte[] HTTP11_CRLF = " HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] HTTP11 = "HTTP/1.1".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] CRLF = "\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] COMMA_SP = ", ".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] HOST = "host: ".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] TE_CHUNKED = "transfer-encoding: chunked\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] XFF = "x-forwarded-for: ".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] XFP_HTTP = "x-forwarded-proto: http\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] XFH = "x-forwarded-host: ".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] XRID = "x-request-id: ".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] CONNECTION_CLOSE = "connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] CONNECTION_KEEP_ALIVE = "connection: keep-alive\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
     // Request side.
     private static final int RQ_HEAD = 0;
@@ -110,7 +94,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private final ResponseHead responseHead;
     private final ChunkedDecoder responseChunks;
     private final AccessLogEntry log = new AccessLogEntry();
-    private final int[] forwardedFor = new int[MAX_FORWARDED_FOR_HEADERS];
+    private final int[] forwardedFor = new int[HeadEncoder.MAX_FORWARDED_FOR_HEADERS];
     private final long requestHeadTimeoutNs;
     private final long idleTimeoutNs;
     private final long upstreamResponseTimeoutNs;
@@ -541,107 +525,20 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     // ------------------------------------------------------------------------------------------------------------
     // Upstream head
 
-    /** Re-emits the request head for the upstream from the parsed offsets (see class comment). */
+    /** Chooses the request id, then re-emits the head for the upstream (see {@link HeadEncoder}). */
     private ByteBuf encodeUpstreamHead(RequestHead head) {
-        final ByteBuf src = in;
-        final ByteBuf out = ctx.alloc().directBuffer(head.headLength() + 256 + clientAddress.length);
-        out.writeBytes(src, head.methodOffset(), head.methodLength()).writeBytes(SP);
-        if (head.absoluteForm()) {
-            // A proxy forwards origin-form; the absolute-form authority becomes the Host (RFC 9112 3.2.2).
-            out.writeBytes(src, head.pathOffset(), head.pathLength());
-            if (head.queryLength() > 0) {
-                out.writeByte('?').writeBytes(src, head.queryOffset(), head.queryLength());
-            }
-        } else {
-            out.writeBytes(src, head.targetOffset(), head.targetLength());
-        }
-        out.writeBytes(HTTP11_CRLF);
-
-        int forwardedForCount = 0;
-        int hostHeader = -1;
-        int requestIdHeader = -1;
-        int runStart = -1;
-        final int count = head.headerCount();
-        for (int i = 0; i < count; i++) {
-            final int id = head.headerId(i);
-            final boolean drop;
-            switch (id) {
-                case HeaderIds.HOST:
-                    hostHeader = i;
-                    drop = head.absoluteForm();
-                    break;
-                case HeaderIds.CONTENT_LENGTH:
-                    drop = false; // never let "Connection: content-length" strip the framing
-                    break;
-                case HeaderIds.X_FORWARDED_FOR:
-                    if (forwardedForCount < MAX_FORWARDED_FOR_HEADERS) {
-                        forwardedFor[forwardedForCount++] = i;
-                    }
-                    drop = true;
-                    break;
-                case HeaderIds.X_REQUEST_ID:
-                    if (requestIdHeader < 0) {
-                        requestIdHeader = i;
-                    }
-                    drop = true;
-                    break;
-                case HeaderIds.X_FORWARDED_PROTO:
-                case HeaderIds.X_FORWARDED_HOST:
-                    drop = true;
-                    break;
-                default:
-                    drop = head.isHopByHop(i);
-            }
-            if (drop) {
-                if (runStart >= 0) {
-                    out.writeBytes(src, runStart, head.nameOffset(i) - runStart);
-                    runStart = -1;
-                }
-            } else if (runStart < 0) {
-                runStart = head.nameOffset(i);
-            }
-        }
-        if (runStart >= 0) {
-            out.writeBytes(src, runStart, head.startOffset() + head.headLength() - 2 - runStart);
-        }
-
-        if (head.absoluteForm()) {
-            out.writeBytes(HOST).writeBytes(src, head.authorityOffset(), head.authorityLength()).writeBytes(CRLF);
-        }
-        if (requestBodyKind == BODY_CHUNKED) {
-            out.writeBytes(TE_CHUNKED);
-        }
-        out.writeBytes(XFF);
-        for (int k = 0; k < forwardedForCount; k++) {
-            final int i = forwardedFor[k];
-            if (head.valueLength(i) > 0) {
-                out.writeBytes(src, head.valueOffset(i), head.valueLength(i)).writeBytes(COMMA_SP);
-            }
-        }
-        out.writeBytes(clientAddress).writeBytes(CRLF);
-        out.writeBytes(XFP_HTTP);
-        if (head.absoluteForm()) {
-            out.writeBytes(XFH).writeBytes(src, head.authorityOffset(), head.authorityLength()).writeBytes(CRLF);
-        } else if (hostHeader >= 0) {
-            out.writeBytes(XFH).writeBytes(src, head.valueOffset(hostHeader), head.valueLength(hostHeader))
-                    .writeBytes(CRLF);
-        }
-        if (requestIdHeader >= 0 && validRequestId(src, head.valueOffset(requestIdHeader),
-                head.valueLength(requestIdHeader))) {
-            log.setRequestId(src, head.valueOffset(requestIdHeader), head.valueLength(requestIdHeader));
-        } else {
-            newRequestId();
-        }
-        out.writeBytes(XRID).writeBytes(log.requestId, 0, log.requestIdLength).writeBytes(CRLF);
-        out.writeBytes(CRLF);
+        takeRequestId(head);
+        final ByteBuf out = ctx.alloc().directBuffer(HeadEncoder.upstreamRequestCapacity(head, clientAddress.length));
+        HeadEncoder.upstreamRequest(head, in, out, requestBodyKind == BODY_CHUNKED, clientAddress, log.requestId,
+                log.requestIdLength, forwardedFor);
         return out;
     }
 
-    /** For local replies: keep a well-formed client id for the access log, or make one. */
+    /** Keeps the client's first X-Request-Id when it is well formed, or makes one; either way into the log entry. */
     private void takeRequestId(RequestHead head) {
         for (int i = 0, n = head.headerCount(); i < n; i++) {
             if (head.headerId(i) == HeaderIds.X_REQUEST_ID) {
-                if (validRequestId(in, head.valueOffset(i), head.valueLength(i))) {
+                if (RequestIds.valid(in, head.valueOffset(i), head.valueLength(i))) {
                     log.setRequestId(in, head.valueOffset(i), head.valueLength(i));
                     return;
                 }
@@ -651,36 +548,8 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         newRequestId();
     }
 
-    /** 1 to 128 characters of [A-Za-z0-9._:+/=-]: enough for UUIDs, ULIDs, trace ids; safe in logs and headers. */
-    static boolean validRequestId(ByteBuf buf, int offset, int length) {
-        if (length < 1 || length > MAX_REQUEST_ID_BYTES) {
-            return false;
-        }
-        for (int i = offset, end = offset + length; i < end; i++) {
-            final byte b = buf.getByte(i);
-            final boolean ok = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9')
-                    || b == '-' || b == '_' || b == '.' || b == ':' || b == '+' || b == '/' || b == '=';
-            if (!ok) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** A random (version 4) UUID, written as text straight into the access-log entry. */
     private void newRequestId() {
-        final long hi = (loop.random().nextLong() & 0xffffffffffff0fffL) | 0x0000000000004000L;
-        final long lo = (loop.random().nextLong() & 0x3fffffffffffffffL) | 0x8000000000000000L;
-        final byte[] id = log.requestId;
-        int p = 0;
-        for (int n = 0; n < 32; n++) {
-            if (n == 8 || n == 12 || n == 16 || n == 20) {
-                id[p++] = '-';
-            }
-            final long word = n < 16 ? hi : lo;
-            id[p++] = HEX[(int) (word >>> ((15 - (n & 15)) * 4)) & 0xf];
-        }
-        log.requestIdLength = p;
+        log.requestIdLength = RequestIds.newUuid(loop.random(), log.requestId);
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -941,42 +810,11 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         ctx.write(buf.retainedSlice(offset, length), ctx.voidPromise());
     }
 
-    /** The response head for the client: the upstream's status line and end-to-end headers, and our framing. */
+    /** The response head for the client (see {@link HeadEncoder#downstreamResponse}). */
     private ByteBuf encodeDownstreamHead(ResponseHead head, boolean interim) {
-        final ByteBuf src = upstreamIn;
-        final ByteBuf out = ctx.alloc().directBuffer(head.headLength() + 64);
-        final int start = head.startOffset();
-        final int count = head.headerCount();
-        final int headEnd = start + head.headLength() - 2;
-        final int statusLineEnd = count > 0 ? head.nameOffset(0) : headEnd;
-        // We speak HTTP/1.1 whatever the upstream's minor version: keep " <code> <reason>\r\n" only.
-        out.writeBytes(HTTP11).writeBytes(src, start + HTTP11.length, statusLineEnd - start - HTTP11.length);
-        int runStart = -1;
-        for (int i = 0; i < count; i++) {
-            final boolean drop = head.isHopByHop(i) && head.headerId(i) != HeaderIds.CONTENT_LENGTH;
-            if (drop) {
-                if (runStart >= 0) {
-                    out.writeBytes(src, runStart, head.nameOffset(i) - runStart);
-                    runStart = -1;
-                }
-            } else if (runStart < 0) {
-                runStart = head.nameOffset(i);
-            }
-        }
-        if (runStart >= 0) {
-            out.writeBytes(src, runStart, headEnd - runStart);
-        }
-        if (!interim) {
-            if (responseBodyKind == ResponseHead.BODY_CHUNKED && !dechunk) {
-                out.writeBytes(TE_CHUNKED);
-            }
-            if (closeAfterResponse) {
-                out.writeBytes(CONNECTION_CLOSE);
-            } else if (http10) {
-                out.writeBytes(CONNECTION_KEEP_ALIVE);
-            }
-        }
-        out.writeBytes(CRLF);
+        final ByteBuf out = ctx.alloc().directBuffer(HeadEncoder.downstreamResponseCapacity(head));
+        HeadEncoder.downstreamResponse(head, upstreamIn, out, interim,
+                responseBodyKind == ResponseHead.BODY_CHUNKED && !dechunk, closeAfterResponse, http10);
         bytesOut += out.readableBytes();
         return out;
     }
