@@ -11,6 +11,8 @@
 #   CONNS [64]            connections for wrk and for h2load
 #   RATE_FRACTIONS [0.25 0.5 0.75]   fixed-rate points, as fractions of the nginx proxy's median wrk peak
 #   PROXY_CPU [1] LOAD_CPU [0]       cores for the proxies / for wrk, h2load and the upstream nginx
+#   QUIET_MAX [20]        a run is "quiet" when other processes used at most this % of a core during it; the summary
+#                         is printed for all runs and again for quiet runs only (other people's builds share the box)
 #   BASE_PORT [28080]     ports BASE..BASE+3: upstream, nginx proxy, Tollgate, Tollgate admin (loopback only)
 #   TOLLGATE_JAVA_OPTS    JVM options [the production ones from ./tollgate]
 #
@@ -39,6 +41,7 @@ RATE_FRACTIONS=${RATE_FRACTIONS:-"0.25 0.5 0.75"}
 PROXY_CPU=${PROXY_CPU:-1}
 LOAD_CPU=${LOAD_CPU:-0}
 BASE_PORT=${BASE_PORT:-28080}
+QUIET_MAX=${QUIET_MAX:-20}
 JAVA_OPTS=${TOLLGATE_JAVA_OPTS:--Xms256m -Xmx256m -XX:+AlwaysPreTouch -Dio.netty.leakDetection.level=disabled}
 
 UP_PORT=$BASE_PORT
@@ -210,14 +213,20 @@ cpu_ticks() { # utime + stime (fields 14, 15 of /proc/<pid>/stat; the comm field
 }
 # Ticks the load generator used: it runs as a child of this shell, so its time lands in our cutime+cstime once reaped.
 loadgen_ticks() { local s; s=$(cat "/proc/$$/stat"); s=${s##*) }; echo "$s" | awk '{ print $14 + $15 }'; }
-busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; } # all cores, not idle/iowait
-# "target upstream loadgen busy" tick counters for one run; noise_pct turns two of them into the CPU used by anything
-# else on the machine during the run (other people's builds, the kernel's softirq threads), in % of one core.
-snap() { echo "$(cpu_ticks "$1") $(cpu_ticks upstream) $(loadgen_ticks) $(busy_ticks)"; }
-noise_pct() { # $1 = target, $2 = snap before, $3 = snap after, $4 = seconds
-  awk -v t="$1" -v a="$2" -v b="$3" -v s="$4" -v hz="$CLK_TCK" 'BEGIN { split(a, x); split(b, y)
-    own = (y[1] - x[1]) + (t == "upstream" ? 0 : y[2] - x[2]) + (y[3] - x[3])
-    printf "%.0f", ((y[4] - x[4]) - own) * 100 / (s * hz) }'
+# Other load: utime+stime of every user-space process that is not ours (other people's builds and tests), summed
+# from /proc/*/stat. Kernel threads and irq/softirq time are left out: on loopback most of that is our own traffic
+# (packet delivery is accounted as softirq, not to the sending process). A process that started during the run
+# counts whole; one that started and ended inside it is missed.
+foreign_ticks_file() { # $1 = file to write "pid ticks" to
+  local ours=" $$ $(cpu_pids upstream) $(cpu_pids nginx) $(cpu_pids tollgate) "
+  for f in /proc/[0-9]*/stat; do cat "$f" 2>/dev/null; echo; done | awk -v ours="$ours" '
+    NF { pid = $1; sub(/^.*\) /, ""); if ($2 != 2 && pid != 2 && index(ours, " " pid " ") == 0) print pid, $12 + $13 }' >"$1"
+}
+# "target upstream loadgen" tick counters for one run; also snapshots foreign processes into $work/foreign-<$2>.
+snap() { foreign_ticks_file "$work/foreign-$2"; echo "$(cpu_ticks "$1") $(cpu_ticks upstream) $(loadgen_ticks)"; }
+noise_pct() { # $1 = seconds -> CPU of foreign processes between the "before" and "after" snapshots, % of one core
+  awk -v s="$1" -v hz="$CLK_TCK" 'NR == FNR { a[$1] = $2; next } { d += $2 - ($1 in a ? a[$1] : 0) }
+    END { printf "%.0f", d * 100 / (s * hz) }' "$work/foreign-before" "$work/foreign-after"
 }
 # Tollgate's collector counters from its perf-data file (jstat reads it without attaching; pinned off the proxy
 # core, and sampled outside the measured window): "young_gcs gc_seconds eden_capacity_kib eden_used_kib".
@@ -279,12 +288,12 @@ for ((r = 1; r <= ROUNDS; r++)); do
     t=${TARGETS[$(((i + r - 1) % ${#TARGETS[@]}))]} # rotate the order each round
     f="$work/wrk-r$r-$t.txt"
     [ "$t" = tollgate ] && g0=$(gc_snap)
-    s0=$(snap "$t")
+    s0=$(snap "$t" before)
     run_wrk "$t" "$DURATION" "$f"
-    s1=$(snap "$t")
+    s1=$(snap "$t" after)
     [ "$t" = tollgate ] && g1=$(gc_snap)
     c0=${s0%% *}; c1=${s1%% *}
-    noise=$(noise_pct "$t" "$s0" "$s1" "$DURATION")
+    noise=$(noise_pct "$DURATION")
     req=$(field "$f" requests); dur=$(field "$f" duration_us)
     if [ -z "$req" ] || [ "$req" = 0 ]; then
       anomalies+=("round $r $t: wrk produced no requests: $(tr '\n' ' ' <"$f")")
@@ -316,33 +325,46 @@ done
 stat_col() { awk -v c="$1" '$c != "" && $c != "-" { print $c }' | sort -g | awk '{ v[NR] = $1 }
   END { n = NR; if (n == 0) { printf "- - -"; exit } m = n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2;
   printf "%s %s %s", m, v[1], v[n] }'; }
-med() { printf '%s' "${WRK[$1]}" | stat_col "$2" | awk '{ print $1 }'; }
-spread() { printf '%s' "${WRK[$1]}" | stat_col "$2" | awk '{ printf "%s-%s", $2, $3 }'; }
+# Rows of a target whose "other load" column is at most MAX_OTHER (all rows when MAX_OTHER is empty).
+MAX_OTHER=""
+rows() { printf '%s' "$1" | awk -v c="$2" -v m="$MAX_OTHER" 'm == "" || $c <= m + 0'; }
+med() { rows "${WRK[$1]}" 8 | stat_col "$2" | awk '{ print $1 }'; }
+spread() { rows "${WRK[$1]}" 8 | stat_col "$2" | awk '{ printf "%s-%s", $2, $3 }'; }
+count() { rows "${WRK[$1]}" 8 | wc -l; }
 
 # ---------------------------------------------------------------------------------------------------------------
-# Fixed rate: h2load --h1 --rps.
+# Fixed rate: h2load --h1 --rps, clients started 1 ms apart.
 #
 # h2load's -r/--rate is a *connection* rate (new connections per --rate-period, at most -c of them), and each new
-# connection then runs closed-loop like wrk: it is not a request rate, so it is not used here. h2load 1.52 also has
-# --rps=N: each client (connection) sends N requests per second from a timer; a request that falls due while the
-# previous one on that connection is still in flight is queued and sent when it completes (HTTP/1.1, no pipelining).
-# So total offered rate = CONNS x N, and it is open-loop only while every connection is mostly idle: at the rates
-# used here (<= 0.75 x peak over 64 connections, i.e. >= ~1 ms between requests on a connection vs ~100-900 us of
-# latency) queueing on one connection is rare, but a stall longer than the per-connection interval (a GC pause)
-# delays later requests, whose latency h2load then measures from their late send time, not from when they were
-# due (coordinated omission; wrk2 corrects this, h2load does not). The achieved rate is reported next to the
-# offered one; if it falls short, the point was not open-loop. Percentiles come from h2load's --log-file (one line per
-# request: start, status, microseconds to the end of the response), not from its mean/sd summary.
+# connection then runs closed-loop like wrk: it is not a request rate on its own. h2load 1.52 also has --rps=N: each
+# client (connection) sends N requests per second from its own timer; a request that falls due while the previous
+# one on that connection is still in flight waits for it (HTTP/1.1, no pipelining). Total offered rate = CONNS x N.
+# Two traps, both measured here:
+# - All clients connect at once, so their timers tick in phase and every tick sends a burst of CONNS requests: the
+#   last of each burst waits for the others. That put p50 at ~0.8-1.6 ms even for the bare upstream at 25% load
+#   (vs ~100 us once spread). So clients are started 1 ms apart (-r 1 --rate-period 1ms; -r rules out -D, so the run
+#   length is set with -n), which spreads their phases over the per-client interval (>= 1.5 ms at these rates).
+# - It is open-loop only while each connection is mostly idle (per-connection interval >> latency, true here), and
+#   h2load does not correct for coordinated omission: a stall longer than the interval delays later requests, whose
+#   latency is then measured from their late send, not from when they were due (wrk2 corrects this, h2load does
+#   not). The achieved rate is reported next to the offered one; a shortfall means the point was not open-loop.
+# The first second (connection ramp) is dropped; percentiles come from h2load's per-request --log-file (start time,
+# status, microseconds to the end of the response), not from its mean/sd summary.
 
-nginx_peak=$(med nginx 1)
-h2_stats() { # $1 = log file -> "n p50 p99 p999 max non2xx"
-  local bad
-  bad=$(awk -F'\t' '$2 < 200 || $2 > 299 { n++ } END { print n + 0 }' "$1" 2>/dev/null || echo 0)
-  { cut -f3 "$1" 2>/dev/null || true; } | sort -n | awk -v bad="$bad" '
+# The fixed rates derive from nginx's median peak over its quiet runs (other load <= QUIET_MAX), or all runs if none.
+MAX_OTHER=$QUIET_MAX; nginx_peak=$(med nginx 1); MAX_OTHER=""
+[ "$nginx_peak" = "-" ] && nginx_peak=$(med nginx 1)
+h2_stats() { # $1 = log file -> "n p50 p99 p999 max non2xx seconds" over requests started >= 1 s after the first
+  local bad t0 secs
+  t0=$(sort -n "$1" 2>/dev/null | awk -F'\t' 'NR == 1 { printf "%.0f", $1 + 1e6 }')
+  [ -n "$t0" ] || t0=0
+  secs=$(awk -F'\t' -v t0="$t0" '$1 >= t0 && $1 > m { m = $1 } END { printf "%.3f", (m - t0) / 1e6 }' "$1" 2>/dev/null || echo 0)
+  bad=$(awk -F'\t' -v t0="$t0" '$1 >= t0 && ($2 < 200 || $2 > 299) { n++ } END { print n + 0 }' "$1" 2>/dev/null || echo 0)
+  { awk -F'\t' -v t0="$t0" '$1 >= t0 { print $3 }' "$1" 2>/dev/null || true; } | sort -n | awk -v bad="$bad" -v secs="$secs" '
     function rank(q,  i) { i = q * NR; return i == int(i) ? i : int(i) + 1 } # nearest rank
-    { v[NR] = $1 } END { if (NR == 0) { print "0 - - - - " bad; exit }
+    { v[NR] = $1 } END { if (NR == 0) { print "0 - - - - " bad, 1; exit }
       i50 = rank(0.50); i99 = rank(0.99); i999 = rank(0.999)
-      print NR, v[i50], v[i99], v[i999], v[NR], bad }'
+      print NR, v[i50], v[i99], v[i999], v[NR], bad, secs }'
 }
 declare -A H2
 rates=()
@@ -351,21 +373,22 @@ for frac in $RATE_FRACTIONS; do
   rates+=("$frac:$per_conn")
 done
 for ((r = 1; r <= ROUNDS; r++)); do
-  log "## Fixed-rate round $r/$ROUNDS (h2load --h1 -t1 -c$CONNS --rps N -D ${DURATION}s --warm-up-time 1s)"
+  log "## Fixed-rate round $r/$ROUNDS (h2load --h1 -t1 -c$CONNS -r 1 --rate-period 1ms --rps N, $((DURATION + 1))s, first 1s dropped)"
   log "$(printf '%-9s %6s %9s %9s %8s %8s %8s %8s %8s %7s' target frac offered achieved p50_us p99_us p99.9_us max_us non2xx noise%)"
   for rf in "${rates[@]}"; do
     frac=${rf%%:*}; per_conn=${rf##*:}; offered=$((per_conn * CONNS))
     for ((i = 0; i < ${#TARGETS[@]}; i++)); do
       t=${TARGETS[$(((i + r - 1) % ${#TARGETS[@]}))]}
       f="$work/h2-r$r-$t-$frac"
-      s0=$(snap "$t")
-      timeout $((DURATION + 30)) taskset -c "$LOAD_CPU" h2load --h1 -t1 -c"$CONNS" --rps="$per_conn" \
-        -D "$DURATION" --warm-up-time 1 --log-file="$f.log" "http://127.0.0.1:${PORT[$t]}/" >"$f.txt" 2>&1 \
+      s0=$(snap "$t" before)
+      timeout $((DURATION + 30)) taskset -c "$LOAD_CPU" h2load --h1 -t1 -c"$CONNS" -r 1 --rate-period 1ms \
+        --rps="$per_conn" -n $((offered * (DURATION + 1))) --log-file="$f.log" "http://127.0.0.1:${PORT[$t]}/" \
+        >"$f.txt" 2>&1 \
         || echo "h2load exited with $?" >>"$f.txt"
-      s1=$(snap "$t")
-      noise=$(noise_pct "$t" "$s0" "$s1" $((DURATION + 1)))
-      read -r n p50 p99 p999 max bad <<<"$(h2_stats "$f.log")"
-      achieved=$(awk -v n="$n" -v d="$DURATION" 'BEGIN { printf "%.0f", n / d }')
+      s1=$(snap "$t" after)
+      noise=$(noise_pct $((DURATION + 1)))
+      read -r n p50 p99 p999 max bad secs <<<"$(h2_stats "$f.log")"
+      achieved=$(awk -v n="$n" -v d="$secs" 'BEGIN { printf "%.0f", (d > 0 ? n / d : 0) }')
       [ "${bad:-0}" != 0 ] && anomalies+=("fixed rate round $r $t @$frac: $bad non-2xx/failed (raw: $f.txt)")
       awk -v a="$achieved" -v o="$offered" 'BEGIN { exit !(a < 0.97 * o) }' \
         && anomalies+=("fixed rate round $r $t @$frac: achieved $achieved of $offered req/s offered")
@@ -386,62 +409,72 @@ ngx_rss=0
 for p in $(cpu_pids nginx); do ngx_rss=$((ngx_rss + $(rss_kib "$p"))); done
 ngx_rss=$((ngx_rss / 1024))
 
-h2med() { printf '%s' "${H2[$1]}" | stat_col "$2" | awk '{ print $1 }'; }
-h2spread() { printf '%s' "${H2[$1]}" | stat_col "$2" | awk '{ printf "%s-%s", $2, $3 }'; }
-
-log "## Summary: median of $ROUNDS rounds (min-max)"
-log ""
-log "Closed loop (wrk -t1 -c$CONNS, ${DURATION}s; latency in µs; CPU = utime+stime of the proxy's processes / requests)"
-log ""
-log "| target | req/s | p50 µs | p99 µs | p99.9 µs | CPU µs/req | other load, % of a core |"
-log "|---|---|---|---|---|---|---|"
-for t in "${TARGETS[@]}"; do
-  cpu="$(med "$t" 5) ($(spread "$t" 5))"
-  [ "$t" = upstream ] && cpu="$cpu (upstream nginx itself)"
-  log "| $t | $(med "$t" 1) ($(spread "$t" 1)) | $(med "$t" 2) ($(spread "$t" 2)) | $(med "$t" 3) ($(spread "$t" 3)) | $(med "$t" 4) ($(spread "$t" 4)) | $cpu | $(med "$t" 8) ($(spread "$t" 8)) |"
-done
-log ""
-log "Fixed rate (h2load --h1 --rps, $CONNS connections; rates are fractions of nginx proxy's median peak $nginx_peak req/s)"
-log ""
-log "| target | offered req/s | achieved req/s | p50 µs | p99 µs | p99.9 µs | max µs | other load, % of a core |"
-log "|---|---|---|---|---|---|---|---|"
-for rf in "${rates[@]}"; do
-  frac=${rf%%:*}; per_conn=${rf##*:}
-  for t in "${TARGETS[@]}"; do
-    k="$t@$frac"
-    log "| $t | $((per_conn * CONNS)) ($frac) | $(h2med "$k" 1) | $(h2med "$k" 2) ($(h2spread "$k" 2)) | $(h2med "$k" 3) ($(h2spread "$k" 3)) | $(h2med "$k" 4) ($(h2spread "$k" 4)) | $(h2med "$k" 5) | $(h2med "$k" 7) ($(h2spread "$k" 7)) |"
-  done
-done
-log ""
-
-tput_ratio=$(awk -v a="$(med tollgate 1)" -v b="$(med nginx 1)" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
-# per-round ratios, so that the spread of the ratio is visible too
-ratio_spread=$(paste <(printf '%s' "${WRK[tollgate]}" | awk '{print $1}') <(printf '%s' "${WRK[nginx]}" | awk '{print $1}') \
-  | awk '{ r = $2 ? $1 / $2 : 0; if (NR == 1 || r < lo) lo = r; if (NR == 1 || r > hi) hi = r } END { printf "%.2f-%.2f", lo, hi }')
-cpu_ratio=$(awk -v a="$(med tollgate 5)" -v b="$(med nginx 5)" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
-p99_tg=$(h2med "tollgate@0.5" 3); p99_ngx=$(h2med "nginx@0.5" 3)
-p99_delta=$(awk -v a="${p99_tg:-0}" -v b="${p99_ngx:-0}" 'BEGIN { printf "%d", a - b }')
+h2med() { rows "${H2[$1]}" 7 | stat_col "$2" | awk '{ print $1 }'; }
+h2spread() { rows "${H2[$1]}" 7 | stat_col "$2" | awk '{ printf "%s-%s", $2, $3 }'; }
+h2count() { rows "${H2[$1]}" 7 | wc -l; }
 verdict() { if awk "BEGIN { exit !($1) }"; then echo MET; else echo "NOT MET"; fi; }
 
-log "other load = CPU used during the run by everything except the proxy, the upstream and the load generator (other"
-log "people's work, kernel threads), in % of one core; rounds with a high figure are the noisy ones."
+summarize() { # $1 = max other load ("" = all runs), $2 = title
+  MAX_OTHER=$1
+  log "## Summary, $2: median (min-max)"
+  log ""
+  log "Closed loop (wrk -t1 -c$CONNS, ${DURATION}s; latency in µs; CPU = utime+stime of the proxy's processes / requests)"
+  log ""
+  log "| target | runs | req/s | p50 µs | p99 µs | p99.9 µs | CPU µs/req | other load, % of a core |"
+  log "|---|---|---|---|---|---|---|---|"
+  local t cpu rf frac per_conn k
+  for t in "${TARGETS[@]}"; do
+    cpu="$(med "$t" 5) ($(spread "$t" 5))"
+    [ "$t" = upstream ] && cpu="$cpu (the upstream itself)"
+    log "| $t | $(count "$t") | $(med "$t" 1) ($(spread "$t" 1)) | $(med "$t" 2) ($(spread "$t" 2)) | $(med "$t" 3) ($(spread "$t" 3)) | $(med "$t" 4) ($(spread "$t" 4)) | $cpu | $(med "$t" 8) ($(spread "$t" 8)) |"
+  done
+  log ""
+  log "Fixed rate (h2load --h1 --rps, $CONNS connections; rates are fractions of nginx proxy's peak $nginx_peak req/s)"
+  log ""
+  log "| target | runs | offered req/s | achieved req/s | p50 µs | p99 µs | p99.9 µs | max µs | other load, % of a core |"
+  log "|---|---|---|---|---|---|---|---|---|"
+  for rf in "${rates[@]}"; do
+    frac=${rf%%:*}; per_conn=${rf##*:}
+    for t in "${TARGETS[@]}"; do
+      k="$t@$frac"
+      log "| $t | $(h2count "$k") | $((per_conn * CONNS)) ($frac) | $(h2med "$k" 1) | $(h2med "$k" 2) ($(h2spread "$k" 2)) | $(h2med "$k" 3) ($(h2spread "$k" 3)) | $(h2med "$k" 4) ($(h2spread "$k" 4)) | $(h2med "$k" 5) | $(h2med "$k" 7) ($(h2spread "$k" 7)) |"
+    done
+  done
+  log ""
+  local tput_ratio ratio_spread cpu_ratio p99_tg p99_ngx p99_delta
+  tput_ratio=$(awk -v a="$(med tollgate 1)" -v b="$(med nginx 1)" 'BEGIN { printf "%.2f", b + 0 ? a / b : 0 }')
+  # per-round ratios (rounds where both runs pass the filter), so that the spread of the ratio shows too
+  ratio_spread=$(paste <(printf '%s' "${WRK[tollgate]}") <(printf '%s' "${WRK[nginx]}") \
+    | awk -v m="$MAX_OTHER" '(m == "" || ($8 <= m + 0 && $16 <= m + 0)) && $9 { r = $1 / $9; n++
+        if (n == 1 || r < lo) lo = r; if (n == 1 || r > hi) hi = r } END { if (n) printf "%.2f-%.2f", lo, hi; else print "-" }')
+  cpu_ratio=$(awk -v a="$(med tollgate 5)" -v b="$(med nginx 5)" 'BEGIN { printf "%.2f", b + 0 ? a / b : 0 }')
+  p99_tg=$(h2med "tollgate@0.5" 3); p99_ngx=$(h2med "nginx@0.5" 3)
+  log "Tollgate/nginx throughput (closed loop): $tput_ratio (per-round $ratio_spread)"
+  log "Tollgate/nginx CPU per request: $cpu_ratio ($(med tollgate 5) vs $(med nginx 5) µs)"
+  log ""
+  log "| goal ($2) | measured | verdict |"
+  log "|---|---|---|"
+  log "| Tollgate throughput >= nginx proxy | ${tput_ratio}x (rounds ${ratio_spread}) | $(verdict "$tput_ratio >= 1.0") |"
+  log "| Tollgate CPU/request <= 0.8x nginx | ${cpu_ratio}x | $(verdict "$cpu_ratio <= 0.8") |"
+  if [ -n "$p99_tg" ] && [ -n "$p99_ngx" ] && [ "$p99_tg" != "-" ] && [ "$p99_ngx" != "-" ]; then
+    p99_delta=$(awk -v a="$p99_tg" -v b="$p99_ngx" 'BEGIN { printf "%d", a - b }')
+    log "| Tollgate p99 at half of peak within 100 µs of nginx | $p99_tg vs $p99_ngx µs (Δ ${p99_delta} µs) | $(verdict "$p99_delta <= 100") |"
+  else
+    log "| Tollgate p99 at half of peak within 100 µs of nginx | no (quiet) 0.5 point | - |"
+  fi
+  log ""
+  MAX_OTHER=""
+}
+
+summarize "" "all $ROUNDS rounds"
+summarize "$QUIET_MAX" "quiet runs only (other load <= $QUIET_MAX% of a core)"
+log "other load = CPU (utime+stime) of user-space processes other than the proxies, the upstream and the load generator"
+log "during the run (other people's builds), in % of one core. Runs counts the runs in each median."
 log ""
-log "Tollgate/nginx throughput (closed loop): $tput_ratio (per-round $ratio_spread)"
-log "Tollgate/nginx CPU per request: $cpu_ratio ($(med tollgate 5) vs $(med nginx 5) µs)"
 log "Tollgate GC per ${DURATION}s wrk run (median of rounds): $(printf '%s' "$GC" | stat_col 1 | awk '{print $1}') collections," \
   "$(printf '%s' "$GC" | stat_col 2 | awk '{print $1}') ms paused, ~$(printf '%s' "$GC" | stat_col 3 | awk '{print $1}') B allocated per request" \
   "($(jcmd "$TG_PID" VM.flags 2>/dev/null | tr ' ' '\n' | grep -E '^-XX:\+Use[A-Za-z]*GC$' | head -1 || echo '?'))"
 log "Tollgate RSS: ${tg_rss} MiB now, ${tg_hwm} MiB peak (nginx proxy master+worker: ${ngx_rss} MiB)"
-log ""
-log "| goal | measured | verdict |"
-log "|---|---|---|"
-log "| Tollgate throughput >= nginx proxy | ${tput_ratio}x (rounds ${ratio_spread}) | $(verdict "$tput_ratio >= 1.0") |"
-log "| Tollgate CPU/request <= 0.8x nginx | ${cpu_ratio}x | $(verdict "$cpu_ratio <= 0.8") |"
-if [ -n "${p99_tg:-}" ] && [ -n "${p99_ngx:-}" ] && [ "$p99_tg" != "-" ]; then
-  log "| Tollgate p99 at half of peak within 100 µs of nginx | $p99_tg vs $p99_ngx µs (Δ ${p99_delta} µs) | $(verdict "$p99_delta <= 100") |"
-else
-  log "| Tollgate p99 at half of peak within 100 µs of nginx | no 0.5 point in RATE_FRACTIONS | - |"
-fi
 log ""
 if [ ${#anomalies[@]} -gt 0 ]; then
   log "## Anomalies"
