@@ -1,6 +1,8 @@
 package io.tollgate.gateway.tls;
 
 import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import javax.net.ssl.SSLException;
@@ -17,6 +19,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.util.DomainWildcardMappingBuilder;
 import io.netty.util.Mapping;
+import io.netty.util.ReferenceCountUtil;
 import io.tollgate.config.SniCertificateSettings;
 import io.tollgate.config.TlsCertificate;
 import io.tollgate.config.TlsSettings;
@@ -91,19 +94,31 @@ public final class ListenerTls {
 
     private static SslContext context(String listener, String what, TlsSettings settings, TlsCertificate certificate,
                                       SslProvider provider) {
+        final SslContext context;
         try {
-            return SslContextBuilder
+            context = SslContextBuilder
                     .forServer(certificate.privateKey(), certificate.chain().toArray(new X509Certificate[0]))
                     .sslProvider(provider)
                     .protocols(settings.protocols())
-                    // Identity filter: a suite the provider does not know fails here instead of being dropped quietly.
                     .ciphers(settings.ciphers(), IdentityCipherSuiteFilter.INSTANCE)
                     .applicationProtocolConfig(ALPN_HTTP11)
                     .build();
+            // The JDK provider applies the suites only when an engine is made, i.e. on the first connection: make
+            // one now so a refused setting fails startup, not every handshake.
+            ReferenceCountUtil.release(context.newEngine(ByteBufAllocator.DEFAULT));
         } catch (SSLException | RuntimeException e) {
             throw new IllegalStateException("listener " + listener + ": TLS context for " + what + " ("
                     + certificate.certChainFile() + ") cannot be built: " + e.getMessage(), e);
         }
+        // OpenSSL drops suites it does not know without a word; a typo must not silently shrink the list.
+        final List<String> unknown = new ArrayList<>(settings.ciphers());
+        unknown.removeAll(context.cipherSuites());
+        if (!unknown.isEmpty()) {
+            throw new IllegalStateException("listener " + listener + ": TLS context for " + what + " ("
+                    + certificate.certChainFile() + ") cannot be built: cipher suites unknown to the "
+                    + TlsProviders.label(provider) + " provider: " + String.join(", ", unknown));
+        }
+        return context;
     }
 
     /**
