@@ -5,6 +5,12 @@ import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
 
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateNotYetValidException;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -29,6 +35,8 @@ final class SettingsBinder {
     private static final String ROOT_KEY = "tollgate";
     private static final long MIN_RING_BYTES = 4L * 1024;
     private static final long MAX_RING_BYTES = 1L << 30;
+    /** TLS versions a listener may enable: older ones are broken (RFC 8996). */
+    private static final List<String> TLS_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
 
     private final Problems problems;
 
@@ -37,6 +45,7 @@ final class SettingsBinder {
     /** The value it was read from, to recognize the route template's substitution of it. */
     private ConfigValue globalMaxRequestBodyValue;
     private ConfigObject listenerTemplate;
+    private ConfigObject listenerTlsTemplate;
     private ConfigObject upstreamTemplate;
     private ConfigObject routeTemplate;
     private ConfigObject directResponseTemplate;
@@ -186,6 +195,7 @@ final class SettingsBinder {
             return;
         }
         listenerTemplate = template(d, "listener", r -> bindListener(r, true));
+        listenerTlsTemplate = template(d, "listener-tls", r -> bindTls(r, true));
         upstreamTemplate = template(d, "upstream", r -> bindUpstream(r, "", true));
         routeTemplate = template(d, "route", r -> bindRoute(r, true, Set.of()));
         directResponseTemplate = template(d, "direct-response", r -> bindDirectResponse(r, true));
@@ -255,10 +265,242 @@ final class SettingsBinder {
         final String name = template ? null : name(r);
         final String address = required(r, "address", template) ? bindAddress(r) : null;
         final Integer port = required(r, "port", template) ? r.int32("port", 0, 65535) : null;
-        if (template || name == null || address == null || port == null) {
+        if (template) {
+            return null; // "tls" is not a listener template key: a TLS default would turn every listener into TLS
+        }
+        TlsSettings tls = null;
+        boolean tlsOk = true;
+        if (r.has("tls")) {
+            final ObjectReader t = r.object("tls", listenerTlsTemplate);
+            tls = t == null ? null : bindTls(t, false);
+            tlsOk = tls != null;
+        }
+        if (name == null || address == null || port == null || !tlsOk) {
             return null;
         }
-        return new ListenerSettings(name, address, port);
+        return new ListenerSettings(name, address, port, tls);
+    }
+
+    // ---------------------------------------------------------------- TLS
+
+    /**
+     * A listener's {@code tls} block merged over {@code tollgate.defaults.listener-tls}. The certificate files are
+     * read and checked here (PEM, key matches certificate, validity period), so a bad file fails the load with its
+     * file and line instead of failing the gateway later.
+     *
+     * @param template validating the template: only protocols, ciphers and handshake-timeout are template keys
+     */
+    private TlsSettings bindTls(ObjectReader r, boolean template) {
+        final TlsCertificate certificate = template ? null : bindCertificate(r);
+        final List<String> protocols = required(r, "protocols", template) && r.has("protocols")
+                ? bindProtocols(r) : null;
+        final List<String> ciphers = required(r, "ciphers", template) && r.has("ciphers") ? bindCiphers(r) : null;
+        final Long handshakeNs = required(r, "handshake-timeout", template)
+                ? r.positiveDurationNs("handshake-timeout") : null;
+        final List<SniCertificateSettings> sni = template ? null : bindSni(r);
+        r.finish();
+        if (template || certificate == null || protocols == null || ciphers == null || handshakeNs == null
+                || sni == null) {
+            return null;
+        }
+        return new TlsSettings(certificate, protocols, ciphers, handshakeNs, sni);
+    }
+
+    /** {@code cert-chain} and {@code private-key} of {@code r}, both required. */
+    private static TlsCertificate bindCertificate(ObjectReader r) {
+        final Path chainFile = r.require("cert-chain") ? filePath(r, "cert-chain") : null;
+        final Path keyFile = r.require("private-key") ? filePath(r, "private-key") : null;
+        List<X509Certificate> chain = null;
+        if (chainFile != null) {
+            try {
+                chain = Pem.readCertificates(chainFile);
+            } catch (IllegalArgumentException e) {
+                r.invalid("cert-chain", fileProblem(r, "cert-chain", chainFile, e.getMessage()));
+            }
+        }
+        if (chain != null) {
+            final X509Certificate leaf = chain.get(0);
+            try {
+                leaf.checkValidity();
+            } catch (CertificateExpiredException | CertificateNotYetValidException e) {
+                final boolean expired = e instanceof CertificateExpiredException;
+                r.invalid("cert-chain", fileProblem(r, "cert-chain", chainFile, "the certificate ("
+                        + leaf.getSubjectX500Principal().getName() + ") "
+                        + (expired ? "expired on " + leaf.getNotAfter().toInstant()
+                                   : "is not valid before " + leaf.getNotBefore().toInstant())));
+                chain = null;
+            }
+        }
+        PrivateKey key = null;
+        if (keyFile != null) {
+            try {
+                key = Pem.readPrivateKey(keyFile);
+            } catch (IllegalArgumentException e) {
+                r.invalid("private-key", fileProblem(r, "private-key", keyFile, e.getMessage()));
+            }
+        }
+        if (chain == null || key == null) {
+            return null;
+        }
+        if (!Pem.matches(key, chain.get(0))) {
+            r.invalid("private-key", "the private key does not belong to the certificate in "
+                    + r.string("cert-chain") + " (" + chain.get(0).getSubjectX500Principal().getName() + ")");
+            return null;
+        }
+        return new TlsCertificate(chainFile, keyFile, chain, key);
+    }
+
+    /**
+     * A file path; a relative one is relative to the directory of the config file that wrote it (as includes are),
+     * or to the working directory for a config given as a string.
+     */
+    private static Path filePath(ObjectReader r, String key) {
+        final String raw = r.string(key);
+        if (raw == null) {
+            return null;
+        }
+        Path path = null;
+        if (!raw.isBlank()) {
+            try {
+                path = Path.of(raw);
+            } catch (InvalidPathException e) {
+                // reported below
+            }
+        }
+        if (path == null) {
+            r.invalid(key, "expected a file path, got " + ObjectReader.describe(r.get(key)));
+            return null;
+        }
+        if (!path.isAbsolute()) {
+            final String file = r.get(key).origin().filename();
+            final Path dir = file == null ? null : Path.of(file).toAbsolutePath().getParent();
+            if (dir != null) {
+                path = dir.resolve(path);
+            }
+        }
+        return path.toAbsolutePath().normalize();
+    }
+
+    private static String fileProblem(ObjectReader r, String key, Path resolved, String message) {
+        final String raw = r.string(key);
+        return "\"" + raw + "\"" + (Path.of(raw).isAbsolute() ? "" : " (" + resolved + ")") + ": " + message;
+    }
+
+    private static List<String> bindProtocols(ObjectReader r) {
+        final ConfigList list = r.list("protocols");
+        if (list == null) {
+            return null;
+        }
+        if (list.isEmpty()) {
+            r.invalid("protocols", "at least one protocol is required (TLSv1.3, TLSv1.2)");
+            return null;
+        }
+        final List<String> out = new ArrayList<>(list.size());
+        boolean ok = true;
+        for (int i = 0; i < list.size(); i++) {
+            final ConfigValue v = list.get(i);
+            final String raw = ObjectReader.asString(v);
+            String protocol = null;
+            for (String known : TLS_PROTOCOLS) {
+                if (known.equalsIgnoreCase(raw == null ? "" : raw.trim())) {
+                    protocol = known;
+                }
+            }
+            if (protocol == null) {
+                r.elementProblem("protocols", i, v, "unsupported protocol " + ObjectReader.describe(v)
+                        + ": expected TLSv1.3 or TLSv1.2 (older versions are deprecated by RFC 8996)");
+                ok = false;
+            } else if (out.contains(protocol)) {
+                r.elementProblem("protocols", i, v, "duplicate protocol \"" + protocol + "\"");
+                ok = false;
+            } else {
+                out.add(protocol);
+            }
+        }
+        return ok ? out : null;
+    }
+
+    private static List<String> bindCiphers(ObjectReader r) {
+        final ConfigList list = r.list("ciphers");
+        if (list == null) {
+            return null;
+        }
+        if (list.isEmpty()) {
+            r.invalid("ciphers", "at least one cipher suite is required");
+            return null;
+        }
+        final List<String> out = new ArrayList<>(list.size());
+        boolean ok = true;
+        for (int i = 0; i < list.size(); i++) {
+            final ConfigValue v = list.get(i);
+            final String raw = ObjectReader.asString(v);
+            // Only the shape is checked here; whether the TLS provider knows the suite is checked at startup.
+            if (raw == null || raw.isEmpty() || !raw.chars().allMatch(c -> c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
+                    || c >= '0' && c <= '9' || c == '_' || c == '-')) {
+                r.elementProblem("ciphers", i, v, "invalid cipher suite " + ObjectReader.describe(v)
+                        + ": expected a name such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+                ok = false;
+            } else if (out.contains(raw)) {
+                r.elementProblem("ciphers", i, v, "duplicate cipher suite \"" + raw + "\"");
+                ok = false;
+            } else {
+                out.add(raw);
+            }
+        }
+        return ok ? out : null;
+    }
+
+    private List<SniCertificateSettings> bindSni(ObjectReader r) {
+        if (!r.has("sni")) {
+            return List.of();
+        }
+        final ConfigList list = r.list("sni");
+        if (list == null) {
+            return null;
+        }
+        final List<SniCertificateSettings> out = new ArrayList<>(list.size());
+        final Map<String, Integer> hosts = new HashMap<>();
+        boolean ok = true;
+        for (int i = 0; i < list.size(); i++) {
+            final ConfigValue v = list.get(i);
+            if (!(v instanceof ConfigObject o)) {
+                r.elementProblem("sni", i, v, "expected an object, got " + ObjectReader.describe(v));
+                ok = false;
+                continue;
+            }
+            final ObjectReader e = ObjectReader.element(problems, indexed(r, "sni", i), o, null);
+            String host = null;
+            if (e.require("host")) {
+                final String raw = e.string("host");
+                if (raw != null) {
+                    final String h = raw.trim().toLowerCase(Locale.ROOT);
+                    final String problem = h.startsWith("[") || Syntax.isIpv6(h)
+                            ? "expected a DNS name or *.domain, got \"" + raw + "\" (SNI carries no IP addresses)"
+                            : Syntax.matchHostProblem(h);
+                    if (problem != null) {
+                        e.invalid("host", problem);
+                    } else {
+                        host = h;
+                    }
+                }
+            }
+            final TlsCertificate certificate = bindCertificate(e);
+            e.finish();
+            if (host != null) {
+                final Integer first = hosts.putIfAbsent(host, i);
+                if (first != null) {
+                    e.problem("host", "duplicate SNI host \"" + host + "\" (first used by "
+                            + indexed(r, "sni", first) + ")");
+                    host = null;
+                }
+            }
+            if (host == null || certificate == null) {
+                ok = false;
+                continue;
+            }
+            out.add(new SniCertificateSettings(host, certificate));
+        }
+        return ok ? out : null;
     }
 
     private AdminSettings bindAdmin(ObjectReader r, List<ListenerSettings> listeners) {

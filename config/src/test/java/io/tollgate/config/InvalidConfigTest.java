@@ -418,4 +418,119 @@ class InvalidConfigTest {
                 "content-type-with-line-break.conf:7: tollgate.routes[0].direct-response.content-type: "
                         + "must contain only printable ASCII (no control characters or line breaks)");
     }
+
+    // ------------------------------------------------------------ TLS
+
+    /** The absolute path a fixture's {@code ../tls/<name>} resolves to (problems show it for relative paths). */
+    private static String tlsFile(String name) {
+        return Fixtures.fixture("tls/" + name).toAbsolutePath().normalize().toString();
+    }
+
+    @Test
+    void rejectsMissingCertificateFile() {
+        final String resolved = Fixtures.fixture("invalid/tls-cert-file-missing.conf").getParent()
+                .resolve("../tls/missing.pem").normalize().toString();
+        assertSingleProblem("invalid/tls-cert-file-missing.conf",
+                "tls-cert-file-missing.conf:3: tollgate.listeners[0].tls.cert-chain: \"../tls/missing.pem\" ("
+                        + resolved + "): no such file");
+    }
+
+    @Test
+    void rejectsCertificateFileThatIsNotPem() {
+        assertSingleProblem("invalid/tls-cert-not-pem.conf",
+                "tls-cert-not-pem.conf:3: tollgate.listeners[0].tls.cert-chain: \"../tls/not-pem.pem\" ("
+                        + tlsFile("not-pem.pem") + "): no PEM certificate in it (expected -----BEGIN CERTIFICATE-----)");
+    }
+
+    @Test
+    void rejectsKeyFileWithoutPrivateKey() {
+        assertSingleProblem("invalid/tls-key-not-pem.conf",
+                "tls-key-not-pem.conf:4: tollgate.listeners[0].tls.private-key: \"../tls/server.pem\" ("
+                        + tlsFile("server.pem") + "): no PEM private key in it (expected -----BEGIN PRIVATE KEY-----, "
+                        + "RSA PRIVATE KEY or EC PRIVATE KEY)");
+    }
+
+    @Test
+    void rejectsEncryptedPrivateKey() {
+        assertSingleProblem("invalid/tls-key-encrypted.conf",
+                "tls-key-encrypted.conf:4: tollgate.listeners[0].tls.private-key: \"../tls/encrypted-key.pem\" ("
+                        + tlsFile("encrypted-key.pem") + "): the private key is encrypted; store it unencrypted with "
+                        + "tight file permissions (openssl pkey -in encrypted.pem -out key.pem)");
+    }
+
+    @Test
+    void rejectsKeyThatDoesNotMatchCertificate() {
+        assertSingleProblem("invalid/tls-key-mismatch.conf",
+                "tls-key-mismatch.conf:4: tollgate.listeners[0].tls.private-key: the private key does not belong to "
+                        + "the certificate in ../tls/server.pem (CN=localhost)");
+    }
+
+    @Test
+    void rejectsExpiredCertificate() {
+        assertSingleProblem("invalid/tls-cert-expired.conf",
+                "tls-cert-expired.conf:3: tollgate.listeners[0].tls.cert-chain: \"../tls/expired.pem\" ("
+                        + tlsFile("expired.pem") + "): the certificate (CN=expired.example.com) expired on "
+                        + "2000-01-02T00:00:00Z");
+    }
+
+    @Test
+    void requiresPrivateKey() {
+        assertSingleProblem("invalid/tls-missing-private-key.conf",
+                "tls-missing-private-key.conf:2: tollgate.listeners[0].tls.private-key: required key is missing");
+    }
+
+    @Test
+    void rejectsProtocolsOlderThanTls12() {
+        assertSingleProblem("invalid/tls-unsupported-protocol.conf",
+                "tls-unsupported-protocol.conf:4: tollgate.listeners[0].tls.protocols[1]: unsupported protocol "
+                        + "\"TLSv1.1\": expected TLSv1.3 or TLSv1.2 (older versions are deprecated by RFC 8996)");
+    }
+
+    @Test
+    void rejectsEmptyProtocols() {
+        assertSingleProblem("invalid/tls-empty-protocols.conf",
+                "tls-empty-protocols.conf:4: tollgate.listeners[0].tls.protocols: "
+                        + "at least one protocol is required (TLSv1.3, TLSv1.2)");
+    }
+
+    @Test
+    void rejectsEmptyCiphers() {
+        assertSingleProblem("invalid/tls-empty-ciphers.conf",
+                "tls-empty-ciphers.conf:4: tollgate.listeners[0].tls.ciphers: at least one cipher suite is required");
+    }
+
+    @Test
+    void rejectsOpensslCipherStringInsteadOfSuiteNames() {
+        assertSingleProblem("invalid/tls-invalid-cipher-name.conf",
+                "tls-invalid-cipher-name.conf:4: tollgate.listeners[0].tls.ciphers[0]: invalid cipher suite "
+                        + "\"ECDHE+AESGCM:!aNULL\": expected a name such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    }
+
+    @Test
+    void rejectsDuplicateSniHostIgnoringCase() {
+        assertSingleProblem("invalid/tls-duplicate-sni-host.conf",
+                "tls-duplicate-sni-host.conf:6: tollgate.listeners[0].tls.sni[1].host: duplicate SNI host "
+                        + "\"*.example.com\" (first used by tollgate.listeners[0].tls.sni[0])");
+    }
+
+    @Test
+    void rejectsMisplacedWildcardInSniHost() {
+        assertSingleProblem("invalid/tls-sni-host-invalid.conf",
+                "tls-sni-host-invalid.conf:4: tollgate.listeners[0].tls.sni[0].host: invalid host "
+                        + "\"api.*.example.com\": a wildcard is only allowed as the leading \"*.\" label");
+    }
+
+    @Test
+    void rejectsTlsInListenerTemplate() {
+        assertSingleProblem("invalid/tls-in-listener-template.conf",
+                "tls-in-listener-template.conf:2: tollgate.defaults.listener.tls: unknown key (expected one of: "
+                        + "address, port)");
+    }
+
+    @Test
+    void rejectsUnknownKeyInTlsBlock() {
+        assertSingleProblem("invalid/tls-unknown-key.conf",
+                "tls-unknown-key.conf:4: tollgate.listeners[0].tls.handshake-timout: "
+                        + "unknown key (did you mean \"handshake-timeout\"?)");
+    }
 }

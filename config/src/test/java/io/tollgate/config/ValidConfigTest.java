@@ -158,4 +158,34 @@ class ValidConfigTest {
                 "tollgate.admin.port = 9901\ntollgate.admin.port = ${?TOLLGATE_TEST_UNSET_VARIABLE}", "inline");
         assertEquals(9901, s.admin().port());
     }
+
+    @Test
+    void bindsTlsListenersWithTemplateDefaultsSniAndEveryKeyForm() throws Exception {
+        final GatewaySettings s = ConfigLoader.load(fixture("valid/tls.conf"));
+        assertNull(s.listeners().get(0).tls());
+
+        final TlsSettings https = s.listeners().get(1).tls();
+        assertEquals(fixture("tls/server.pem"), https.certificate().certChainFile());
+        assertEquals(fixture("tls/server-key.pem"), https.certificate().privateKeyFile());
+        assertEquals("CN=localhost", https.certificate().leaf().getSubjectX500Principal().getName());
+        assertEquals("EC", https.certificate().privateKey().getAlgorithm());
+        assertEquals(List.of("TLSv1.3", "TLSv1.2"), https.protocols());
+        assertEquals(9, https.ciphers().size());
+        assertEquals("TLS_AES_128_GCM_SHA256", https.ciphers().get(0));
+        assertEquals(TimeUnit.SECONDS.toNanos(5), https.handshakeTimeoutNs()); // from defaults.listener-tls
+        assertEquals(List.of(), https.sni());
+
+        final TlsSettings edge = s.listeners().get(2).tls();
+        assertEquals(List.of("TLSv1.3"), edge.protocols());
+        assertEquals(List.of("TLS_AES_256_GCM_SHA384"), edge.ciphers());
+        assertEquals(TimeUnit.MILLISECONDS.toNanos(300), edge.handshakeTimeoutNs());
+        assertEquals(List.of("*.example.com", "rsa.example.com"),
+                edge.sni().stream().map(SniCertificateSettings::host).toList());
+        // SEC1 "EC PRIVATE KEY" and PKCS#1 "RSA PRIVATE KEY" files are rewrapped as PKCS#8
+        assertEquals("EC", edge.sni().get(0).certificate().privateKey().getAlgorithm());
+        assertEquals("PKCS#8", edge.sni().get(0).certificate().privateKey().getFormat());
+        assertEquals("RSA", edge.sni().get(1).certificate().privateKey().getAlgorithm());
+        assertEquals("PKCS#8", edge.sni().get(1).certificate().privateKey().getFormat());
+        assertFalse(edge.sni().get(1).certificate().toString().contains("modulus"));
+    }
 }

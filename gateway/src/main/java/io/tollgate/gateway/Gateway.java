@@ -20,6 +20,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.handler.ssl.SslProvider;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.channel.group.ChannelGroup;
@@ -34,9 +35,12 @@ import io.tollgate.gateway.loop.LoopContext;
 import io.tollgate.gateway.loop.Transports;
 import io.tollgate.gateway.metrics.ConnectionStats;
 import io.tollgate.gateway.metrics.GatewayMetrics;
+import io.tollgate.gateway.metrics.TlsStats;
 import io.tollgate.gateway.proxy.DownstreamConnection;
 import io.tollgate.gateway.proxy.DrainEvent;
 import io.tollgate.gateway.proxy.LocalReplies;
+import io.tollgate.gateway.tls.ListenerTls;
+import io.tollgate.gateway.tls.TlsProviders;
 
 /**
  * A running gateway: event loops, data-plane listeners, the admin listener and the access-log writer, started from
@@ -67,6 +71,9 @@ public final class Gateway implements AutoCloseable {
     private final List<LoopContext> loopContexts;
     private final AddressResolverGroup<InetSocketAddress> resolvers;
     private final Map<String, Channel> listenerChannels = new LinkedHashMap<>();
+    /** TLS contexts of the TLS listeners by name, built before anything starts so a refused setting fails fast. */
+    private final Map<String, ListenerTls> listenerTls;
+    private final SslProvider tlsProvider;
     private final ChannelGroup downstreamChannels = new DefaultChannelGroup("downstream", GlobalEventExecutor.INSTANCE);
     private final AdminServer admin;
     private volatile boolean ready;
@@ -78,6 +85,16 @@ public final class Gateway implements AutoCloseable {
         final int loopCount = settings.eventLoops() > 0 ? settings.eventLoops()
                 : Runtime.getRuntime().availableProcessors();
         this.metrics = new GatewayMetrics();
+        this.tlsProvider = settings.listeners().stream().anyMatch(l -> l.tls() != null) ? TlsProviders.select() : null;
+        this.listenerTls = new LinkedHashMap<>();
+        for (ListenerSettings listener : settings.listeners()) {
+            if (listener.tls() != null) {
+                listenerTls.put(listener.name(), ListenerTls.build(listener.name(), listener.tls(), tlsProvider));
+            }
+        }
+        if (tlsProvider != null) {
+            metrics.tlsProvider(TlsProviders.label(tlsProvider));
+        }
         this.accessLog = AccessLog.start(settings.accessLog(), metrics);
         this.runtime = GatewayRuntime.compile(settings, loopCount, metrics, accessLog);
         this.loops = transports.newGroup(loopCount, "loop");
@@ -107,7 +124,8 @@ public final class Gateway implements AutoCloseable {
         this.ready = true;
         final String fallback = transports.fallbackReason() == null ? ""
                 : " (epoll unavailable: " + transports.fallbackReason() + ")";
-        LOG.info(() -> "tollgate ready: transport=" + transports.name() + fallback + ", event-loops=" + loopCount
+        final String tlsInfo = tlsProvider == null ? "" : ", tls-provider=" + TlsProviders.label(tlsProvider);
+        LOG.info(() -> "tollgate ready: transport=" + transports.name() + fallback + tlsInfo + ", event-loops=" + loopCount
                 + ", listeners=" + describeListeners() + (admin == null ? "" : ", admin=" + admin.port())
                 + ", config=" + settings.source());
     }
@@ -142,6 +160,8 @@ public final class Gateway implements AutoCloseable {
 
     private void bindListener(ListenerSettings listener) throws InterruptedException {
         final ConnectionStats stats = metrics.listenerStats(listener.name(), LocalReplies.rejectReasons());
+        final ListenerTls tls = listenerTls.get(listener.name());
+        final TlsStats tlsStats = tls == null ? null : metrics.tlsStats(listener.name());
         final ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(loops, loops)
                 .channel(transports.serverChannelClass())
@@ -156,7 +176,10 @@ public final class Gateway implements AutoCloseable {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new DownstreamConnection(runtime, stats));
+                        if (tls != null) {
+                            ch.pipeline().addLast(tls.newHandler(ch.alloc()));
+                        }
+                        ch.pipeline().addLast(new DownstreamConnection(runtime, stats, tlsStats));
                         downstreamChannels.add(ch);
                     }
                 });
@@ -210,6 +233,11 @@ public final class Gateway implements AutoCloseable {
 
     public String transportName() {
         return transports.name();
+    }
+
+    /** {@code openssl} or {@code jdk}: the TLS provider of the TLS listeners, or null when there is none. */
+    public String tlsProviderName() {
+        return tlsProvider == null ? null : TlsProviders.label(tlsProvider);
     }
 
     /** The event-loop threads' executors, e.g. to measure their allocation. */

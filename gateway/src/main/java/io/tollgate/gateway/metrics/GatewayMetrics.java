@@ -2,6 +2,7 @@ package io.tollgate.gateway.metrics;
 
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.Arrays;
@@ -32,6 +33,9 @@ import java.util.concurrent.ConcurrentMap;
  *   <li>{@code tollgate_upstream_connections{upstream,state}} (state idle|active),
  *       {@code tollgate_upstream_connects_total{upstream}}, {@code tollgate_upstream_connect_failures_total{upstream}},
  *       {@code tollgate_upstream_errors_total{upstream,reason}}</li>
+ *   <li>{@code tollgate_tls_handshakes_total{listener,protocol}},
+ *       {@code tollgate_tls_handshake_failures_total{listener,reason}}, {@code tollgate_tls_provider_info{provider}}
+ *       - see {@link TlsStats}</li>
  *   <li>{@code tollgate_access_log_dropped_total}</li>
  * </ul>
  *
@@ -57,9 +61,14 @@ public final class GatewayMetrics {
 
     private final Counter accessLogDropped;
 
+    private final Counter tlsHandshakes;
+    private final Counter tlsHandshakeFailures;
+    private Gauge tlsProviderInfo;
+
     private final ConcurrentMap<String, RouteStats> routes = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, ListenerEntry> listeners = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, UpstreamStats> upstreams = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, TlsStats> tlsListeners = new ConcurrentHashMap<>();
 
     /** Creates the registry and registers every metric family. */
     public GatewayMetrics() {
@@ -103,6 +112,10 @@ public final class GatewayMetrics {
             "upstream", "reason");
         accessLogDropped = counter("tollgate_access_log_dropped_total",
             "Access log records dropped because the ring was full or the write failed.");
+        tlsHandshakes = counter("tollgate_tls_handshakes_total", "TLS handshakes completed, by protocol version.",
+            "listener", "protocol");
+        tlsHandshakeFailures = counter("tollgate_tls_handshake_failures_total",
+            "TLS handshakes that failed (the connection was closed), by reason.", "listener", "reason");
     }
 
     /** The registry to scrape. Threading: any thread. */
@@ -180,6 +193,40 @@ public final class GatewayMetrics {
                 + stats.eventLoops() + " event loops");
         }
         return stats;
+    }
+
+    /**
+     * Returns the TLS stats of a listener, creating them (every protocol and reason series at zero) on first use.
+     *
+     * @param listener configured listener name
+     */
+    public TlsStats tlsStats(String listener) {
+        return tlsListeners.computeIfAbsent(listener, name -> {
+            final CounterDataPoint[] byProtocol = new CounterDataPoint[TlsStats.PROTOCOLS.length];
+            for (int i = 0; i < byProtocol.length; i++) {
+                byProtocol[i] = tlsHandshakes.labelValues(name, TlsStats.PROTOCOLS[i]);
+            }
+            final CounterDataPoint[] byReason = new CounterDataPoint[TlsStats.FAILURE_REASONS.length];
+            for (int i = 0; i < byReason.length; i++) {
+                byReason[i] = tlsHandshakeFailures.labelValues(name, TlsStats.FAILURE_REASONS[i]);
+            }
+            return new TlsStats(name, byProtocol, byReason);
+        });
+    }
+
+    /**
+     * Publishes {@code tollgate_tls_provider_info{provider="openssl|jdk"} 1}: which TLS implementation the listeners
+     * use, so a fallback to the slower JDK provider shows on a dashboard, not only in the startup log.
+     * Threading: call once at startup.
+     */
+    public synchronized void tlsProvider(String provider) {
+        if (tlsProviderInfo == null) {
+            tlsProviderInfo = Gauge.builder().name("tollgate_tls_provider_info")
+                .help("The TLS provider used by TLS listeners (openssl = BoringSSL via netty-tcnative, or jdk).")
+                .labelNames("provider").register(registry);
+        }
+        tlsProviderInfo.clear();
+        tlsProviderInfo.labelValues(provider).set(1);
     }
 
     /** The access log's drop counter (no labels). Threading: any thread. Allocation: none per {@code inc()}. */

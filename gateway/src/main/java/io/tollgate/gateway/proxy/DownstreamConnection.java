@@ -11,6 +11,10 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.ssl.SniCompletionEvent;
+import io.netty.handler.ssl.SslCompletionEvent;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.tollgate.gateway.GatewayRuntime;
 import io.tollgate.gateway.http1.ChunkedDecoder;
@@ -27,6 +31,7 @@ import io.tollgate.gateway.loop.LoopTimers;
 import io.tollgate.gateway.loop.TimerTarget;
 import io.tollgate.gateway.metrics.ConnectionStats;
 import io.tollgate.gateway.metrics.RouteStats;
+import io.tollgate.gateway.metrics.TlsStats;
 import io.tollgate.gateway.metrics.UpstreamStats;
 import io.tollgate.gateway.route.DirectResponse;
 import io.tollgate.gateway.route.Route;
@@ -46,6 +51,10 @@ import io.tollgate.gateway.upstream.UpstreamPool;
  * the way when chunked; the response is parsed and forwarded the same way; then metrics and the access log record
  * the exchange, and the connection waits for the next request. HTTP/1.1 is sequential, so one set of parsers and
  * one access-log entry per connection serve every request on it; pipelined requests wait in the inbound buffer.
+ *
+ * <p>On a TLS listener an {@code SslHandler} (or an {@code SniHandler} that becomes one) sits before this handler:
+ * bytes arrive decrypted, the upstream head says {@code X-Forwarded-Proto: https}, and the handshake's outcome
+ * (a user event) is counted once in {@link TlsStats}.
  *
  * <ul>
  *   <li>Threading: confined to the channel's event loop, which also owns the upstream connection it borrows.</li>
@@ -87,6 +96,8 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
 
     private final GatewayRuntime runtime;
     private final ConnectionStats listenerStats;
+    /** The listener's TLS counters, or null on a plain-HTTP listener. */
+    private final TlsStats tlsStats;
     private final RequestHeadParser requestParser;
     private final RequestHead requestHead;
     private final ChunkedDecoder requestChunks;
@@ -108,6 +119,8 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private ByteBuf in;
     private ByteBuf upstreamIn;
     private boolean closing;
+    /** Whether the TLS handshake's outcome has been counted (SNI failures can report it twice). */
+    private boolean tlsOutcomeCounted;
     private boolean inputShutdown;
     private boolean reading = true;
     private boolean processing;
@@ -151,9 +164,19 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private long bytesIn;
     private long bytesOut;
 
+    /** A connection on a plain-HTTP listener. */
     public DownstreamConnection(GatewayRuntime runtime, ConnectionStats listenerStats) {
+        this(runtime, listenerStats, null);
+    }
+
+    /**
+     * @param tlsStats the listener's TLS counters when this connection is behind an {@code SslHandler} or
+     *                 {@code SniHandler}, null on a plain-HTTP listener
+     */
+    public DownstreamConnection(GatewayRuntime runtime, ConnectionStats listenerStats, TlsStats tlsStats) {
         this.runtime = runtime;
         this.listenerStats = listenerStats;
+        this.tlsStats = tlsStats;
         final var http = runtime.http();
         this.requestHead = new RequestHead(http.maxHeaders());
         this.responseHead = new ResponseHead(2 * http.maxHeaders());
@@ -230,6 +253,11 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         in = release(in);
         upstreamIn = release(upstreamIn);
         upstreamHead = release(upstreamHead);
+        if (tlsStats != null && !tlsOutcomeCounted) {
+            // Closed before any handshake outcome (e.g. before the ClientHello reached an SniHandler).
+            tlsOutcomeCounted = true;
+            tlsStats.onHandshakeFailure(null);
+        }
         listenerStats.closed();
     }
 
@@ -245,6 +273,8 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
             // The client half-closed after sending (printf ... | nc does): answer what it sent, then close.
             inputShutdown = true;
             closeIfInputDone();
+        } else if (evt instanceof SslHandshakeCompletionEvent || evt instanceof SniCompletionEvent) {
+            onTlsEvent((SslCompletionEvent) evt);
         } else if (evt == DrainEvent.INSTANCE) {
             if (responseState == RS_IDLE && (in == null || !in.isReadable())) {
                 closeNow();
@@ -253,6 +283,24 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
             }
         } else {
             ReferenceCountUtil.release(evt);
+        }
+    }
+
+    /**
+     * Counts the handshake's outcome once. A failed handshake needs nothing else here: the TLS handler closes the
+     * connection (channelInactive does the rest) and its exception reaches {@link #exceptionCaught}, which does not
+     * log. A successful SNI lookup is not an outcome: the handshake goes on in the SslHandler that replaced it.
+     */
+    private void onTlsEvent(SslCompletionEvent evt) {
+        if (tlsStats == null || tlsOutcomeCounted || evt.isSuccess() && evt instanceof SniCompletionEvent) {
+            return;
+        }
+        tlsOutcomeCounted = true;
+        if (evt.isSuccess() && evt instanceof SslHandshakeCompletionEvent) {
+            final SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+            tlsStats.onHandshake(ssl == null ? null : ssl.engine().getSession().getProtocol());
+        } else {
+            tlsStats.onHandshakeFailure(evt.cause());
         }
     }
 
@@ -529,8 +577,8 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private ByteBuf encodeUpstreamHead(RequestHead head) {
         takeRequestId(head);
         final ByteBuf out = ctx.alloc().directBuffer(HeadEncoder.upstreamRequestCapacity(head, clientAddress.length));
-        HeadEncoder.upstreamRequest(head, in, out, requestBodyKind == BODY_CHUNKED, clientAddress, log.requestId,
-                log.requestIdLength, forwardedFor);
+        HeadEncoder.upstreamRequest(head, in, out, requestBodyKind == BODY_CHUNKED, tlsStats != null,
+                clientAddress, log.requestId, log.requestIdLength, forwardedFor);
         return out;
     }
 

@@ -31,7 +31,9 @@ final class HeadEncoder {
     private static final byte[] HOST = "host: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] TE_CHUNKED = "transfer-encoding: chunked\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] XFF = "x-forwarded-for: ".getBytes(StandardCharsets.US_ASCII);
+    // Two pre-encoded lines rather than a value written per request: the scheme is fixed per listener.
     private static final byte[] XFP_HTTP = "x-forwarded-proto: http\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] XFP_HTTPS = "x-forwarded-proto: https\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] XFH = "x-forwarded-host: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] XRID = "x-request-id: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CONNECTION_CLOSE = "connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -52,11 +54,13 @@ final class HeadEncoder {
      * {@code X-Forwarded-Proto}, {@code X-Forwarded-Host}, {@code X-Request-Id}.
      *
      * @param src                 buffer holding the parsed head
+     * @param https               whether the client connection is TLS ({@code X-Forwarded-Proto: https})
      * @param requestId           the request's id ({@code requestIdLength} bytes), already chosen by the caller
      * @param forwardedForScratch {@link #MAX_FORWARDED_FOR_HEADERS} ints, caller-owned
      */
-    static void upstreamRequest(RequestHead head, ByteBuf src, ByteBuf out, boolean chunked, byte[] clientAddress,
-                                byte[] requestId, int requestIdLength, int[] forwardedForScratch) {
+    static void upstreamRequest(RequestHead head, ByteBuf src, ByteBuf out, boolean chunked, boolean https,
+                                byte[] clientAddress, byte[] requestId, int requestIdLength,
+                                int[] forwardedForScratch) {
         out.writeBytes(src, head.methodOffset(), head.methodLength()).writeBytes(SP);
         if (head.absoluteForm()) {
             // A proxy forwards origin-form; the absolute-form authority becomes the Host (RFC 9112 3.2.2).
@@ -124,7 +128,7 @@ final class HeadEncoder {
             }
         }
         out.writeBytes(clientAddress).writeBytes(CRLF);
-        out.writeBytes(XFP_HTTP);
+        out.writeBytes(https ? XFP_HTTPS : XFP_HTTP);
         if (head.absoluteForm()) {
             out.writeBytes(XFH).writeBytes(src, head.authorityOffset(), head.authorityLength()).writeBytes(CRLF);
         } else if (hostHeader >= 0) {

@@ -1,0 +1,136 @@
+package io.tollgate.gateway.tls;
+
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import javax.net.ssl.SSLException;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelHandler;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.IdentityCipherSuiteFilter;
+import io.netty.handler.ssl.SniHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.util.DomainWildcardMappingBuilder;
+import io.netty.util.Mapping;
+import io.netty.util.ReferenceCountUtil;
+import io.tollgate.config.SniCertificateSettings;
+import io.tollgate.config.TlsCertificate;
+import io.tollgate.config.TlsSettings;
+
+/**
+ * The compiled TLS side of one listener: one {@link SslContext} per certificate, built at startup, and the first
+ * handler of each accepted connection's pipeline.
+ *
+ * <pre>{@code
+ * ListenerTls tls = ListenerTls.build("public", settings.tls(), TlsProviders.select());  // startup
+ * ch.pipeline().addLast(tls.newHandler(ch.alloc()));                                    // per connection
+ * ch.pipeline().addLast(new DownstreamConnection(runtime, stats, tlsStats));
+ * }</pre>
+ *
+ * <ul>
+ *   <li>Without SNI entries the handler is a plain {@link SslHandler} on the listener's certificate. With them it is
+ *       Netty's {@link SniHandler}, which reads the ClientHello's server name, picks a context through a
+ *       {@link DomainWildcardMappingBuilder} mapping (exact names first, then {@code *.domain} one label deep, then the
+ *       listener's certificate as the default) and replaces itself with that context's {@link SslHandler}.</li>
+ *   <li>Both apply the handshake timeout from the moment the connection is active, so a client that connects and
+ *       never speaks is closed after it (the SniHandler before the ClientHello, its SslHandler after).</li>
+ *   <li>ALPN offers {@code http/1.1} only; a client that offers only {@code h2} still gets a handshake
+ *       (no ALPN selected) and HTTP/1.1, as the RFC 7301 fallback allows.</li>
+ *   <li>Resumption: the provider's defaults, untouched. With BoringSSL that is the server session cache (TLS 1.2
+ *       session IDs) and session tickets (TLS 1.2 and 1.3) under keys BoringSSL generates and rotates per context,
+ *       so a ticket resumes only on the instance (and certificate) that issued it. Shared, operator-rotated ticket
+ *       keys for a fleet are a later issue.</li>
+ * </ul>
+ *
+ * <p>Threading: immutable after {@link #build}; {@link #newHandler} is called on each connection's event loop.
+ * Allocation: a handler and an engine per connection (handshakes are off the steady-state path).
+ */
+public final class ListenerTls {
+
+    private static final ApplicationProtocolConfig ALPN_HTTP11 = new ApplicationProtocolConfig(
+            ApplicationProtocolConfig.Protocol.ALPN,
+            // Both providers support these two behaviours; a client offering no common protocol still connects.
+            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+            ApplicationProtocolNames.HTTP_1_1);
+
+    private final SslContext defaultContext;
+    private final Mapping<String, SslContext> sniMapping;
+    private final long handshakeTimeoutMs;
+
+    private ListenerTls(SslContext defaultContext, Mapping<String, SslContext> sniMapping, long handshakeTimeoutMs) {
+        this.defaultContext = defaultContext;
+        this.sniMapping = sniMapping;
+        this.handshakeTimeoutMs = handshakeTimeoutMs;
+    }
+
+    /**
+     * Builds the listener's contexts.
+     *
+     * @throws IllegalStateException naming the listener when the provider refuses the settings (e.g. a cipher suite
+     *                               it does not know)
+     */
+    public static ListenerTls build(String listener, TlsSettings settings, SslProvider provider) {
+        final SslContext defaultContext = context(listener, "cert-chain", settings, settings.certificate(), provider);
+        Mapping<String, SslContext> mapping = null;
+        if (!settings.sni().isEmpty()) {
+            final DomainWildcardMappingBuilder<SslContext> builder =
+                    new DomainWildcardMappingBuilder<>(settings.sni().size(), defaultContext);
+            for (SniCertificateSettings sni : settings.sni()) {
+                builder.add(sni.host(), context(listener, "sni " + sni.host(), settings, sni.certificate(), provider));
+            }
+            mapping = builder.build();
+        }
+        return new ListenerTls(defaultContext, mapping,
+                Math.max(1, TimeUnit.NANOSECONDS.toMillis(settings.handshakeTimeoutNs())));
+    }
+
+    private static SslContext context(String listener, String what, TlsSettings settings, TlsCertificate certificate,
+                                      SslProvider provider) {
+        final SslContext context;
+        try {
+            context = SslContextBuilder
+                    .forServer(certificate.privateKey(), certificate.chain().toArray(new X509Certificate[0]))
+                    .sslProvider(provider)
+                    .protocols(settings.protocols())
+                    .ciphers(settings.ciphers(), IdentityCipherSuiteFilter.INSTANCE)
+                    .applicationProtocolConfig(ALPN_HTTP11)
+                    .build();
+            // The JDK provider applies the suites only when an engine is made, i.e. on the first connection: make
+            // one now so a refused setting fails startup, not every handshake.
+            ReferenceCountUtil.release(context.newEngine(ByteBufAllocator.DEFAULT));
+        } catch (SSLException | RuntimeException e) {
+            throw new IllegalStateException("listener " + listener + ": TLS context for " + what + " ("
+                    + certificate.certChainFile() + ") cannot be built: " + e.getMessage(), e);
+        }
+        // OpenSSL drops suites it does not know without a word; a typo must not silently shrink the list.
+        final List<String> unknown = new ArrayList<>(settings.ciphers());
+        unknown.removeAll(context.cipherSuites());
+        if (!unknown.isEmpty()) {
+            throw new IllegalStateException("listener " + listener + ": TLS context for " + what + " ("
+                    + certificate.certChainFile() + ") cannot be built: cipher suites unknown to the "
+                    + TlsProviders.label(provider) + " provider: " + String.join(", ", unknown));
+        }
+        return context;
+    }
+
+    /**
+     * The first handler of a new connection's pipeline: an {@link SslHandler}, or an {@link SniHandler} when the
+     * listener has SNI certificates. Threading: the connection's event loop.
+     */
+    public ChannelHandler newHandler(ByteBufAllocator allocator) {
+        if (sniMapping == null) {
+            final SslHandler handler = defaultContext.newHandler(allocator);
+            handler.setHandshakeTimeoutMillis(handshakeTimeoutMs);
+            return handler;
+        }
+        return new SniHandler(sniMapping, handshakeTimeoutMs);
+    }
+}

@@ -1,0 +1,64 @@
+#!/bin/sh
+# Regenerates the test PEM files in this directory (run once; the outputs are committed).
+# Needs only openssl (tested with OpenSSL 3.0). Validity: 36500 days, except expired.pem.
+set -eu
+cd "$(dirname "$0")"
+DAYS=36500
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Test CA (EC P-256, PKCS#8 key).
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ca-key.pem
+openssl req -x509 -new -key ca-key.pem -sha256 -days $DAYS -subj "/CN=Tollgate Test CA" \
+  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" -out ca.pem
+
+leaf() { # name subject san keyfile
+  openssl req -new -key "$4" -subj "$2" -out "$work/$1.csr"
+  printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=%s\n' "$3" > "$work/$1.ext"
+}
+
+# Default server certificate: localhost, api.example.com, 127.0.0.1 (EC P-256, PKCS#8 key).
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out server-key.pem
+leaf server "/CN=localhost" "DNS:localhost,DNS:api.example.com,IP:127.0.0.1" server-key.pem
+openssl x509 -req -in "$work/server.csr" -CA ca.pem -CAkey ca-key.pem -set_serial 2 -days $DAYS -sha256 \
+  -extfile "$work/server.ext" -out server.pem
+
+# Wildcard certificate *.example.com (EC P-256, SEC1 "EC PRIVATE KEY" key: the other common PEM form).
+openssl ecparam -name prime256v1 -genkey -noout -out wildcard-key.pem
+leaf wildcard "/CN=*.example.com" "DNS:*.example.com" wildcard-key.pem
+openssl x509 -req -in "$work/wildcard.csr" -CA ca.pem -CAkey ca-key.pem -set_serial 3 -days $DAYS -sha256 \
+  -extfile "$work/wildcard.ext" -out wildcard.pem
+
+# RSA certificate rsa.example.com (RSA 2048, PKCS#1 "RSA PRIVATE KEY" key).
+openssl genrsa -traditional -out rsa-key.pem 2048
+leaf rsa "/CN=rsa.example.com" "DNS:rsa.example.com" rsa-key.pem
+openssl x509 -req -in "$work/rsa.csr" -CA ca.pem -CAkey ca-key.pem -set_serial 4 -days $DAYS -sha256 \
+  -extfile "$work/rsa.ext" -out rsa.pem
+
+# Expired certificate (valid 2000-01-01 .. 2000-01-02), signed with `openssl ca` to set the dates.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out expired-key.pem
+leaf expired "/CN=expired.example.com" "DNS:expired.example.com" expired-key.pem
+mkdir -p "$work/ca"; : > "$work/ca/index.txt"; echo 05 > "$work/ca/serial"
+cat > "$work/ca.cnf" <<CNF
+[ca]
+default_ca = test
+[test]
+dir = $work/ca
+database = \$dir/index.txt
+serial = \$dir/serial
+new_certs_dir = \$dir
+default_md = sha256
+policy = any
+copy_extensions = none
+[any]
+commonName = supplied
+CNF
+openssl ca -batch -config "$work/ca.cnf" -cert ca.pem -keyfile ca-key.pem -in "$work/expired.csr" \
+  -startdate 20000101000000Z -enddate 20000102000000Z -extfile "$work/expired.ext" -notext -out expired.pem
+
+# Not PEM at all, and a key that belongs to no certificate here.
+printf 'this is not a PEM file\n' > not-pem.pem
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out other-key.pem
+
+# A passphrase-protected key (refused by the loader).
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -aes256 -pass pass:test -out encrypted-key.pem
