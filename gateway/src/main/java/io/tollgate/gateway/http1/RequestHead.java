@@ -17,7 +17,7 @@ package io.tollgate.gateway.http1;
  * <p>Threading: confined to one event loop (one per connection). Allocation: arrays sized once from
  * maxHeaders at construction; nothing afterwards. Ownership: holds no buffer reference at all.
  */
-public final class RequestHead {
+public final class RequestHead extends MessageHead {
     /** {@code /path?query}. */
     public static final int FORM_ORIGIN = 0;
     /** {@code http://authority/path?query}. */
@@ -27,8 +27,6 @@ public final class RequestHead {
     /** {@code *}, OPTIONS only. */
     public static final int FORM_ASTERISK = 3;
 
-    final HeaderFields fields;
-    int start;
     int method;
     int methodOff;
     int methodLen;
@@ -41,20 +39,17 @@ public final class RequestHead {
     int form;
     int authorityOff;
     int authorityLen;
-    int versionMinor;
     int hostOff;
     int hostLen;
-    boolean keepAlive;
-    int headLength;
 
     /** @param maxHeaders the same value given to the parser that fills this head */
     public RequestHead(int maxHeaders) {
-        fields = new HeaderFields(maxHeaders);
+        super(maxHeaders);
         reset();
     }
 
     void reset() {
-        fields.reset();
+        resetCommon();
         method = 0;
         methodOff = methodLen = targetOff = targetLen = pathOff = pathLen = 0;
         queryOff = -1;
@@ -62,11 +57,8 @@ public final class RequestHead {
         form = FORM_ORIGIN;
         authorityOff = -1;
         authorityLen = 0;
-        versionMinor = 1;
         hostOff = -1;
         hostLen = 0;
-        keepAlive = false;
-        headLength = 0;
     }
 
     private int abs(int rel) {
@@ -135,45 +127,6 @@ public final class RequestHead {
         return authorityLen;
     }
 
-    /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
-    public int versionMinor() {
-        return versionMinor;
-    }
-
-    public int headerCount() {
-        return fields.count;
-    }
-
-    public int nameOffset(int i) {
-        return start + fields.nameOff[i];
-    }
-
-    public int nameLength(int i) {
-        return fields.nameLen[i];
-    }
-
-    /** Field value without leading and trailing OWS. */
-    public int valueOffset(int i) {
-        return start + fields.valueOff[i];
-    }
-
-    public int valueLength(int i) {
-        return fields.valueLen[i];
-    }
-
-    /** {@link HeaderIds} id of field {@code i}. */
-    public int headerId(int i) {
-        return fields.ids[i];
-    }
-
-    /**
-     * Connection, Keep-Alive, Proxy-Connection, TE, Transfer-Encoding, Upgrade, and every field named by a
-     * Connection token (except Host and Content-Length, which the proxy needs: see the class notes in the parser).
-     */
-    public boolean isHopByHop(int i) {
-        return fields.hop[i];
-    }
-
     /**
      * Host without port (IPv6 literals keep their brackets): from the target's authority for absolute-form and
      * authority-form (it wins over the Host field), else from the Host field; -1 when HTTP/1.0 sent neither.
@@ -186,33 +139,8 @@ public final class RequestHead {
         return hostLen;
     }
 
-    /** Content-Length, or -1 when absent. A request with neither CL nor chunked has no body. */
-    public long contentLength() {
-        return fields.contentLength;
-    }
-
-    /** Transfer-Encoding: chunked (validated: the only coding). */
-    public boolean chunked() {
-        return fields.chunked();
-    }
-
-    /** HTTP/1.1 unless "Connection: close"; HTTP/1.0 only with "Connection: keep-alive". */
-    public boolean keepAlive() {
-        return keepAlive;
-    }
-
     /** "Expect: 100-continue" in an HTTP/1.1 request (ignored in HTTP/1.0, RFC 9110 10.1.1). */
     public boolean expectContinue() {
         return fields.expectContinue && versionMinor == 1;
-    }
-
-    /** Bytes from {@link #startOffset()} (skipped leading empty lines included) to the end of the blank line. */
-    public int headLength() {
-        return headLength;
-    }
-
-    /** Reader index of the buffer when the head was parsed: where the head (or its leading empty lines) starts. */
-    public int startOffset() {
-        return start;
     }
 }
