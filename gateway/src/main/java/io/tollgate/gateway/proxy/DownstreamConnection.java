@@ -830,7 +830,10 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         final ResponseHead head = responseHead;
         status = head.status();
         responseBodyKind = ResponseHead.bodyKind(method, head);
-        upstreamReusable = head.keepAlive() && responseBodyKind != ResponseHead.BODY_UNTIL_CLOSE;
+        // An upstream that wrongly sends a body after a HEAD response would corrupt the next exchange on the
+        // connection, so one that announces a body for HEAD is not reused (HEAD is rare; the reconnect is cheap).
+        upstreamReusable = head.keepAlive() && responseBodyKind != ResponseHead.BODY_UNTIL_CLOSE
+                && !(method == Methods.HEAD && (head.chunked() || head.contentLength() > 0));
         dechunk = http10 && responseBodyKind == ResponseHead.BODY_CHUNKED;
         closeAfterResponse = !keepAlive || runtime.draining() || requestState != RQ_DONE
                 || responseBodyKind == ResponseHead.BODY_UNTIL_CLOSE || dechunk;

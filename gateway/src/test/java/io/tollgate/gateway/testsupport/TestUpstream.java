@@ -65,7 +65,9 @@ public final class TestUpstream implements AutoCloseable {
                 .getBytes(StandardCharsets.ISO_8859_1);
         out.write(("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: " + body.length + "\r\n\r\n")
                 .getBytes(StandardCharsets.ISO_8859_1));
-        out.write(body);
+        if (!"HEAD".equals(req.method())) {
+            out.write(body);
+        }
         return true;
     };
 
