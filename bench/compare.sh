@@ -7,7 +7,8 @@
 # Environment (defaults in brackets):
 #   ROUNDS [5]            interleaved rounds; each round runs every target once (order rotates per round)
 #   DURATION [10]         seconds per measured wrk run and per h2load run
-#   WARMUP [15]           seconds of wrk load on Tollgate before anything is measured (JIT); nginx gets 3 s
+#   WARMUP [15]           seconds of wrk load on Tollgate before anything is measured (JIT), split into 5
+#                         runs so the connection open/close paths are compiled too; nginx gets 3 s
 #   CONNS [64]            connections for wrk and for h2load
 #   RATE_FRACTIONS [0.25 0.5 0.75]   fixed-rate points, as fractions of the nginx proxy's median wrk peak
 #   PROXY_CPU [1] LOAD_CPU [0]       cores for the proxies / for wrk, h2load and the upstream nginx
@@ -276,7 +277,11 @@ run_wrk() { # $1 = target, $2 = seconds, $3 = file for the raw output
 field() { sed -n "s/.*[ ]$2=\([-0-9.]*\).*/\1/p" "$1" | head -1; } # $1 = file, $2 = key in the STATS line
 
 log "## Warm-up: tollgate ${WARMUP}s, nginx 3s, upstream 3s (not measured)"
-run_wrk tollgate "$WARMUP" "$work/warmup-tollgate.txt"
+# Several short runs rather than one long one: each wrk run opens and closes 64 connections, and on a JVM pinned
+# to one core the JIT compiling those paths during the first measured run shows in its tail (PrintCompilation).
+for warm in 1 2 3 4 5; do
+  run_wrk tollgate $(( (WARMUP + 4) / 5 )) "$work/warmup-tollgate.txt"
+done
 run_wrk nginx 3 "$work/warmup-nginx.txt"
 run_wrk upstream 3 "$work/warmup-upstream.txt"
 log "tollgate warm-up: $(grep -E 'Requests/sec|Non-2xx|Socket errors' "$work/warmup-tollgate.txt" | tr '\n' ' ')"
