@@ -11,8 +11,8 @@ import java.nio.ByteOrder;
  * and {@link CalendarQuota} take.
  *
  * <p>Collisions: the tables store only the 64-bit hash, never the identity, so two identities with the
- * same hash share one bucket. For n live keys the chance of any such pair is about n² / 2^65 (one in
- * 3.7 × 10^10 for a million keys); the effect is that two clients share a limit, never an error. Callers
+ * same hash share one bucket. For n live keys the chance of any such pair is about n² / 2^65 (about one in
+ * 37 million for a million keys); the effect is that two clients share a limit, never an error. Callers
  * that fear crafted collisions pass a secret per-process {@code seed}.
  *
  * <p>Threading: stateless. Allocation: none.
