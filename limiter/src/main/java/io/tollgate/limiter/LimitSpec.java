@@ -10,7 +10,7 @@ import java.time.Duration;
  * <p>Example: {@code LimitSpec.perSecond(10, 5)} refills one unit every 100 ms and admits at most five at
  * once. The emission interval is {@code periodNs / rate} rounded down to whole nanoseconds, so the real
  * rate can exceed the configured one by less than one part in {@code periodNs / rate} (1 s / 3 gives
- * 333,333,333 ns: 3.000000009 per second).
+ * 333,333,333 ns: 3.000000003 per second).
  *
  * @param rate units refilled per period, at least 1
  * @param periodNs length of the period in nanoseconds, at least {@code rate}
