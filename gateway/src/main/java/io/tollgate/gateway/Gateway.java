@@ -36,6 +36,7 @@ import io.tollgate.gateway.loop.Transports;
 import io.tollgate.gateway.metrics.ConnectionStats;
 import io.tollgate.gateway.metrics.GatewayMetrics;
 import io.tollgate.gateway.metrics.TlsStats;
+import io.tollgate.gateway.proxy.ClientIdentity;
 import io.tollgate.gateway.proxy.DownstreamConnection;
 import io.tollgate.gateway.proxy.DrainEvent;
 import io.tollgate.gateway.proxy.LocalReplies;
@@ -162,6 +163,11 @@ public final class Gateway implements AutoCloseable {
         final ConnectionStats stats = metrics.listenerStats(listener.name(), LocalReplies.rejectReasons());
         final ListenerTls tls = listenerTls.get(listener.name());
         final TlsStats tlsStats = tls == null ? null : metrics.tlsStats(listener.name());
+        // Identity headers are stripped on every TLS listener (client-auth none included), so an upstream behind
+        // any TLS listener can trust them; plain-HTTP listeners forward requests unchanged, as before.
+        final ClientIdentity identity = tls == null ? ClientIdentity.NONE
+                : ClientIdentity.of(listener.tls().forwardClientIdentity(),
+                        listener.tls().clientAuth() != io.tollgate.config.ClientAuth.NONE);
         final ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(loops, loops)
                 .channel(transports.serverChannelClass())
@@ -179,7 +185,7 @@ public final class Gateway implements AutoCloseable {
                         if (tls != null) {
                             ch.pipeline().addLast(tls.newHandler(ch.alloc()));
                         }
-                        ch.pipeline().addLast(new DownstreamConnection(runtime, stats, tlsStats));
+                        ch.pipeline().addLast(new DownstreamConnection(runtime, stats, tlsStats, identity));
                         downstreamChannels.add(ch);
                     }
                 });
