@@ -1,6 +1,9 @@
 package io.tollgate.gateway.metrics;
 
 import java.nio.channels.ClosedChannelException;
+import java.security.cert.CertPathBuilderException;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertificateException;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -25,7 +28,8 @@ import io.prometheus.metrics.core.datapoints.CounterDataPoint;
  *   <li>{@code timeout}: no finished handshake within the listener's handshake timeout;</li>
  *   <li>{@code not_tls}: the first bytes are not a TLS record (plain HTTP on a TLS port, a port scanner);</li>
  *   <li>{@code protocol}: no common protocol version or cipher suite (an old client, TLS 1.1);</li>
- *   <li>{@code certificate}: the client rejected our certificate (an alert naming a certificate problem);</li>
+ *   <li>{@code certificate}: the client rejected our certificate (an alert naming a certificate problem), or, on an
+ *       mTLS listener, the client's certificate is missing or fails verification (another CA, expired);</li>
  *   <li>{@code closed}: the client closed the connection before the handshake ended;</li>
  *   <li>{@code other}: anything else.</li>
  * </ul>
@@ -115,6 +119,13 @@ public final class TlsStats {
             }
             if (t instanceof ClosedChannelException) {
                 return CLOSED;
+            }
+            // The trust manager's verdict on a client certificate (mTLS): BoringSSL only says "General OpenSslEngine
+            // problem", the JDK's PKIX checker's exception is the cause ("unable to find valid certification path",
+            // "validity check failed"), and neither message says "certificate".
+            if (t instanceof CertificateException || t instanceof CertPathValidatorException
+                    || t instanceof CertPathBuilderException) {
+                return CERTIFICATE;
             }
         }
         // Alerts and engine errors are only told apart by their messages, which differ between BoringSSL
