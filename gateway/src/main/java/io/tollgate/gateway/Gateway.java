@@ -42,6 +42,7 @@ import io.tollgate.gateway.proxy.DrainEvent;
 import io.tollgate.gateway.proxy.LocalReplies;
 import io.tollgate.gateway.tls.ListenerTls;
 import io.tollgate.gateway.tls.TlsProviders;
+import io.tollgate.gateway.tls.TlsReloader;
 
 /**
  * A running gateway: event loops, data-plane listeners, the admin listener and the access-log writer, started from
@@ -77,6 +78,8 @@ public final class Gateway implements AutoCloseable {
     private final SslProvider tlsProvider;
     private final ChannelGroup downstreamChannels = new DefaultChannelGroup("downstream", GlobalEventExecutor.INSTANCE);
     private final AdminServer admin;
+    /** Watches the TLS listeners' files; null without TLS listeners. */
+    private final TlsReloader tlsReloader;
     private volatile boolean ready;
     private volatile boolean stopped;
 
@@ -110,7 +113,13 @@ public final class Gateway implements AutoCloseable {
                 bindListener(listener);
             }
             this.admin = adminLoop == null ? null : AdminServer.start(settings.admin().address(),
-                    settings.admin().port(), adminLoop, metrics, () -> ready, this::readinessDetail);
+                    settings.admin().port(), adminLoop, metrics, () -> ready, this::readinessDetail,
+                    this::readyWarnings);
+            final List<TlsReloader.Watched> watched = new ArrayList<>();
+            for (Map.Entry<String, ListenerTls> e : listenerTls.entrySet()) {
+                watched.add(new TlsReloader.Watched(e.getValue(), metrics.tlsStats(e.getKey())));
+            }
+            this.tlsReloader = watched.isEmpty() ? null : TlsReloader.start(watched);
             started = true;
         } finally {
             if (!started) {
@@ -215,6 +224,25 @@ public final class Gateway implements AutoCloseable {
         return ready ? "ready" : "starting";
     }
 
+    /**
+     * Standing TLS reload failures, one line per listener. They do not make the gateway unready: the listener still
+     * serves its previous, valid certificate, and taking every replica out of rotation because a new certificate file
+     * was broken everywhere would turn a bad deploy into an outage. They show on {@code /readyz} (and in
+     * {@code tollgate_tls_reload_failures_total}) for an operator or a probe to see.
+     */
+    private String readyWarnings() {
+        StringBuilder sb = null;
+        for (String listener : listenerTls.keySet()) {
+            final String error = metrics.tlsStats(listener).reloadError();
+            if (error != null) {
+                sb = sb == null ? new StringBuilder() : sb.append('\n');
+                sb.append("tls reload failed on listener ").append(listener)
+                        .append(" (serving the previous certificates): ").append(error);
+            }
+        }
+        return sb == null ? null : sb.toString();
+    }
+
     /** The bound port of a listener (useful with port 0). */
     public int port(String listenerName) {
         final Channel ch = listenerChannels.get(listenerName);
@@ -263,6 +291,9 @@ public final class Gateway implements AutoCloseable {
         }
         stopped = true;
         ready = false;
+        if (tlsReloader != null) {
+            tlsReloader.close();
+        }
         runtime.startDraining();
         for (Channel listener : listenerChannels.values()) {
             listener.close().sync();

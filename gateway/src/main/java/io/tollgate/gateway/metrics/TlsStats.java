@@ -15,7 +15,9 @@ import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 
 /**
- * Per-listener TLS handshake counters, and the rate-limited log of handshake failures.
+ * Per-listener TLS handshake counters, the rate-limited log of handshake failures, and the outcome of live
+ * certificate reloads ({@code tollgate_tls_reloads_total}, {@code tollgate_tls_reload_failures_total} and the
+ * standing error that {@code /readyz} reports).
  *
  * <pre>{@code
  * TlsStats tls = metrics.tlsStats("public-443");     // at startup
@@ -64,10 +66,18 @@ public final class TlsStats {
     private final AtomicLongArray unlogged = new AtomicLongArray(FAILURE_REASONS.length);
     private final AtomicLongArray nextLogNs = new AtomicLongArray(FAILURE_REASONS.length);
 
-    TlsStats(String listener, CounterDataPoint[] handshakesByProtocol, CounterDataPoint[] failuresByReason) {
+    private final CounterDataPoint reloads;
+    private final CounterDataPoint reloadFailures;
+    /** The latest reload's error, or null when the latest reload (or none yet) succeeded. */
+    private volatile String reloadError;
+
+    TlsStats(String listener, CounterDataPoint[] handshakesByProtocol, CounterDataPoint[] failuresByReason,
+             CounterDataPoint reloads, CounterDataPoint reloadFailures) {
         this.listener = listener;
         this.handshakesByProtocol = handshakesByProtocol;
         this.failuresByReason = failuresByReason;
+        this.reloads = reloads;
+        this.reloadFailures = reloadFailures;
         final long nowNs = System.nanoTime();
         for (int i = 0; i < FAILURE_REASONS.length; i++) {
             nextLogNs.set(i, nowNs); // the first failure of each reason is logged at once
@@ -101,6 +111,26 @@ public final class TlsStats {
                     + FAILURE_REASONS[reason] + ", " + count + " since the last report (at most one a minute per "
                     + "reason), latest: " + describe(cause));
         }
+    }
+
+    /** The listener's certificate files were reloaded. Threading: the reload thread. */
+    public void onReload() {
+        reloads.inc();
+        reloadError = null;
+    }
+
+    /**
+     * Changed certificate files failed a check; the listener keeps serving its previous certificates. The caller
+     * logs. Threading: the reload thread.
+     */
+    public void onReloadFailure(String error) {
+        reloadFailures.inc();
+        reloadError = error;
+    }
+
+    /** The latest reload's error while it stands (no successful reload since), else null. Threading: any. */
+    public String reloadError() {
+        return reloadError;
     }
 
     /** The listener name as configured. */
