@@ -27,6 +27,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.tollgate.config.ClientAuth;
 import io.tollgate.config.GatewaySettings;
 import io.tollgate.config.ListenerSettings;
 import io.tollgate.gateway.admin.AdminServer;
@@ -176,7 +177,7 @@ public final class Gateway implements AutoCloseable {
         // any TLS listener can trust them; plain-HTTP listeners forward requests unchanged, as before.
         final ClientIdentity identity = tls == null ? ClientIdentity.NONE
                 : ClientIdentity.of(listener.tls().forwardClientIdentity(),
-                        listener.tls().clientAuth() != io.tollgate.config.ClientAuth.NONE);
+                        listener.tls().clientAuth() != ClientAuth.NONE);
         final ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(loops, loops)
                 .channel(transports.serverChannelClass())

@@ -60,7 +60,9 @@ import io.tollgate.gateway.upstream.UpstreamPool;
  *
  * <p>On a TLS listener an {@code SslHandler} (or an {@code SniHandler} that becomes one) sits before this handler:
  * bytes arrive decrypted, the upstream head says {@code X-Forwarded-Proto: https}, and the handshake's outcome
- * (a user event) is counted once in {@link TlsStats}.
+ * (a user event) is counted once in {@link TlsStats}. On that event the verified client certificate, if any, is
+ * encoded once into identity header lines ({@link ClientIdentity}) that every request on the connection appends;
+ * client copies of those headers are dropped from every request.
  *
  * <ul>
  *   <li>Threading: confined to the channel's event loop, which also owns the upstream connection it borrows.</li>

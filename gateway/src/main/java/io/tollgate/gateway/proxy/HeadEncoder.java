@@ -71,7 +71,7 @@ final class HeadEncoder {
      * case-insensitively against the name bytes in {@code src}, no allocation), and {@code identityLines} (the
      * connection's verified identity, pre-encoded once per connection; may be empty) is appended.
      *
-     * @param dropNames     lower-case header names; checked only for headers the parser did not classify
+     * @param dropNames     lower-case header names; never one of the headers this method handles by id
      * @param identityLines complete header lines, each ending in CRLF; counts against the capacity of the caller's
      *                      {@code out} (add its length to the client address length)
      */
@@ -116,7 +116,8 @@ final class HeadEncoder {
                     drop = true;
                     break;
                 default:
-                    // Configured identity names are never headers the parser classifies (the binder refuses them).
+                    // Only here: the names the cases above handle (Host, Content-Length, X-Forwarded-*, X-Request-Id)
+                    // are refused as identity header names by the config binder.
                     drop = head.isHopByHop(i) || dropNames.length > 0 && nameIn(head, src, i, dropNames);
             }
             if (drop) {
