@@ -34,7 +34,7 @@ import io.tollgate.config.TlsSettings;
  * ListenerTls tls = ListenerTls.build("public", settings.tls(), TlsProviders.select());  // startup
  * ch.pipeline().addLast(tls.newHandler(ch.alloc()));                                    // per connection
  * ch.pipeline().addLast(new DownstreamConnection(runtime, stats, tlsStats, identity));
- * tls.reload();                                                 // TlsReloader, when the files change
+ * tls.reload();                                                                        // TlsReloader, when the files change
  * }</pre>
  *
  * <ul>
