@@ -1,21 +1,24 @@
 #!/bin/sh
 # Regenerates the test PEM files in this directory (run once; the outputs are committed).
-# Needs only openssl (tested with OpenSSL 3.0). Validity: 36500 days, except expired.pem.
+# Needs only openssl (tested with OpenSSL 3.0). Validity: 36500 days, except expired.pem and expired-client.pem.
+# `./make-certs.sh client` regenerates only the client (mTLS) files at the end, leaving the others as they are.
 set -eu
+only=${1:-all}
 cd "$(dirname "$0")"
 DAYS=36500
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+leaf() { # name subject san keyfile [extendedKeyUsage]
+  openssl req -new -key "$4" -subj "$2" -out "$work/$1.csr"
+  printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=%s\nsubjectAltName=%s\n' "${5:-serverAuth}" "$3" > "$work/$1.ext"
+}
+
+if [ "$only" = all ]; then
 # Test CA (EC P-256, PKCS#8 key).
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ca-key.pem
 openssl req -x509 -new -key ca-key.pem -sha256 -days $DAYS -subj "/CN=Tollgate Test CA" \
   -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" -out ca.pem
-
-leaf() { # name subject san keyfile
-  openssl req -new -key "$4" -subj "$2" -out "$work/$1.csr"
-  printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=%s\n' "$3" > "$work/$1.ext"
-}
 
 # Default server certificate: localhost, api.example.com, 127.0.0.1 (EC P-256, PKCS#8 key).
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out server-key.pem
@@ -62,3 +65,43 @@ openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out other-key.pe
 
 # A passphrase-protected key (refused by the loader).
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -aes256 -pass pass:test -out encrypted-key.pem
+fi
+
+# ---- Client certificates for mTLS (listeners[].tls.client-ca / client-auth).
+# A separate client CA (EC P-256), so a server certificate's CA is not also trusted for clients.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out client-ca-key.pem
+openssl req -x509 -new -key client-ca-key.pem -sha256 -days $DAYS -subj "/CN=Tollgate Test Client CA" \
+  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" -out client-ca.pem
+
+# A client of the client CA with a SPIFFE ID.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out client-key.pem
+leaf client "/O=Tollgate Tests/CN=client-a" "URI:spiffe://tollgate.test/ns/default/sa/client-a" client-key.pem clientAuth
+openssl x509 -req -in "$work/client.csr" -CA client-ca.pem -CAkey client-ca-key.pem -set_serial 16 -days $DAYS \
+  -sha256 -extfile "$work/client.ext" -out client.pem
+
+# A client certificate from another CA (the server CA): refused by a listener trusting client-ca.pem.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out other-client-key.pem
+leaf other-client "/CN=intruder" "URI:spiffe://tollgate.test/ns/default/sa/intruder" other-client-key.pem clientAuth
+openssl x509 -req -in "$work/other-client.csr" -CA ca.pem -CAkey ca-key.pem -set_serial 17 -days $DAYS -sha256 \
+  -extfile "$work/other-client.ext" -out other-client.pem
+
+# An expired client certificate of the client CA (valid 2000-01-01 .. 2000-01-02).
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out expired-client-key.pem
+leaf expired-client "/CN=expired-client" "URI:spiffe://tollgate.test/ns/default/sa/expired" expired-client-key.pem clientAuth
+mkdir -p "$work/cca"; : > "$work/cca/index.txt"; echo 12 > "$work/cca/serial"
+cat > "$work/cca.cnf" <<CNF
+[ca]
+default_ca = test
+[test]
+dir = $work/cca
+database = \$dir/index.txt
+serial = \$dir/serial
+new_certs_dir = \$dir
+default_md = sha256
+policy = any
+copy_extensions = none
+[any]
+commonName = supplied
+CNF
+openssl ca -batch -config "$work/cca.cnf" -cert client-ca.pem -keyfile client-ca-key.pem -in "$work/expired-client.csr" \
+  -startdate 20000101000000Z -enddate 20000102000000Z -extfile "$work/expired-client.ext" -notext -out expired-client.pem

@@ -7,8 +7,6 @@ import com.typesafe.config.ConfigValue;
 
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.security.cert.CertificateExpiredException;
-import java.security.cert.CertificateNotYetValidException;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
@@ -288,7 +286,8 @@ final class SettingsBinder {
      * read and checked here (PEM, key matches certificate, validity period), so a bad file fails the load with its
      * file and line instead of failing the gateway later.
      *
-     * @param template validating the template: only protocols, ciphers and handshake-timeout are template keys
+     * @param template validating the template: protocols, ciphers, handshake-timeout, client-auth,
+     *                 forward-client-identity and reload-interval are template keys; files are per listener
      */
     private TlsSettings bindTls(ObjectReader r, boolean template) {
         final TlsCertificate certificate = template ? null : bindCertificate(r);
@@ -298,12 +297,45 @@ final class SettingsBinder {
         final Long handshakeNs = required(r, "handshake-timeout", template)
                 ? r.positiveDurationNs("handshake-timeout") : null;
         final List<SniCertificateSettings> sni = template ? null : bindSni(r);
+        final ClientAuth clientAuth = required(r, "client-auth", template) && r.has("client-auth")
+                ? bindClientAuth(r) : null;
+        final ClientIdentityHeaders identity = required(r, "forward-client-identity", template)
+                && r.has("forward-client-identity") ? bindIdentityHeaders(r) : null;
+        final Long reloadNs = required(r, "reload-interval", template) && r.has("reload-interval")
+                ? r.positiveDurationNs("reload-interval") : null;
+        Path clientCaFile = null;
+        List<X509Certificate> clientCa = List.of();
+        boolean clientCaOk = true;
+        if (!template && clientAuth != null) {
+            // client-ca is per listener (a relative path resolves against the file naming it), never a template key.
+            if (clientAuth == ClientAuth.NONE) {
+                if (r.has("client-ca")) {
+                    r.invalid("client-ca", "has no effect with client-auth = none (set client-auth = optional or "
+                            + "required, or remove client-ca)");
+                    clientCaOk = false;
+                }
+            } else if (!r.require("client-ca")) {
+                clientCaOk = false;
+            } else {
+                clientCaFile = filePath(r, "client-ca");
+                clientCaOk = clientCaFile != null;
+                if (clientCaFile != null) {
+                    try {
+                        clientCa = TlsFiles.readClientCa(clientCaFile);
+                    } catch (IllegalArgumentException e) {
+                        r.invalid("client-ca", fileProblem(r, "client-ca", clientCaFile, e.getMessage()));
+                        clientCaOk = false;
+                    }
+                }
+            }
+        }
         r.finish();
         if (template || certificate == null || protocols == null || ciphers == null || handshakeNs == null
-                || sni == null) {
+                || sni == null || clientAuth == null || identity == null || reloadNs == null || !clientCaOk) {
             return null;
         }
-        return new TlsSettings(certificate, protocols, ciphers, handshakeNs, sni);
+        return new TlsSettings(certificate, protocols, ciphers, handshakeNs, sni, clientAuth, clientCaFile, clientCa,
+                identity, reloadNs);
     }
 
     /** {@code cert-chain} and {@code private-key} of {@code r}, both required. */
@@ -313,28 +345,15 @@ final class SettingsBinder {
         List<X509Certificate> chain = null;
         if (chainFile != null) {
             try {
-                chain = Pem.readCertificates(chainFile);
+                chain = TlsFiles.readChain(chainFile);
             } catch (IllegalArgumentException e) {
                 r.invalid("cert-chain", fileProblem(r, "cert-chain", chainFile, e.getMessage()));
-            }
-        }
-        if (chain != null) {
-            final X509Certificate leaf = chain.get(0);
-            try {
-                leaf.checkValidity();
-            } catch (CertificateExpiredException | CertificateNotYetValidException e) {
-                final boolean expired = e instanceof CertificateExpiredException;
-                r.invalid("cert-chain", fileProblem(r, "cert-chain", chainFile, "the certificate ("
-                        + leaf.getSubjectX500Principal().getName() + ") "
-                        + (expired ? "expired on " + leaf.getNotAfter().toInstant()
-                                   : "is not valid before " + leaf.getNotBefore().toInstant())));
-                chain = null;
             }
         }
         PrivateKey key = null;
         if (keyFile != null) {
             try {
-                key = Pem.readPrivateKey(keyFile);
+                key = TlsFiles.readKey(keyFile);
             } catch (IllegalArgumentException e) {
                 r.invalid("private-key", fileProblem(r, "private-key", keyFile, e.getMessage()));
             }
@@ -342,12 +361,83 @@ final class SettingsBinder {
         if (chain == null || key == null) {
             return null;
         }
-        if (!Pem.matches(key, chain.get(0))) {
+        if (!TlsFiles.matches(key, chain.get(0))) {
             r.invalid("private-key", "the private key does not belong to the certificate in "
                     + r.string("cert-chain") + " (" + chain.get(0).getSubjectX500Principal().getName() + ")");
             return null;
         }
         return new TlsCertificate(chainFile, keyFile, chain, key);
+    }
+
+    private static ClientAuth bindClientAuth(ObjectReader r) {
+        final String raw = r.string("client-auth");
+        if (raw == null) {
+            return null;
+        }
+        return switch (raw.trim().toLowerCase(Locale.ROOT)) {
+            case "none" -> ClientAuth.NONE;
+            case "optional" -> ClientAuth.OPTIONAL;
+            case "required" -> ClientAuth.REQUIRED;
+            default -> {
+                r.invalid("client-auth", "expected one of none, optional, required, got "
+                        + ObjectReader.describe(r.get("client-auth")));
+                yield null;
+            }
+        };
+    }
+
+    /** Headers the gateway sets or that frame the message: an identity header may not take their name. */
+    private static final Set<String> RESERVED_HEADERS = Set.of("host", "content-length", "transfer-encoding",
+            "connection", "keep-alive", "proxy-connection", "te", "upgrade", "trailer", "x-forwarded-for",
+            "x-forwarded-proto", "x-forwarded-host", "x-request-id");
+
+    private static ClientIdentityHeaders bindIdentityHeaders(ObjectReader t) {
+        final ObjectReader r = t.object("forward-client-identity");
+        if (r == null) {
+            return null;
+        }
+        final String subject = identityHeader(r, "subject");
+        final String uriSan = identityHeader(r, "uri-san");
+        final String sha256 = identityHeader(r, "sha256");
+        r.finish();
+        if (subject == null || uriSan == null || sha256 == null) {
+            return null;
+        }
+        final List<String> seen = new ArrayList<>();
+        for (String[] kv : new String[][] {{"subject", subject}, {"uri-san", uriSan}, {"sha256", sha256}}) {
+            if (!kv[1].isEmpty() && seen.contains(kv[1])) {
+                r.invalid(kv[0], "header \"" + kv[1] + "\" is already used by another identity header");
+                return null;
+            }
+            seen.add(kv[1]);
+        }
+        return new ClientIdentityHeaders(subject, uriSan, sha256);
+    }
+
+    /** A header name (lower-cased), or "" for off; null after reporting a problem. */
+    private static String identityHeader(ObjectReader r, String key) {
+        if (!r.require(key)) {
+            return null;
+        }
+        final String raw = r.string(key);
+        if (raw == null) {
+            return null;
+        }
+        final String name = raw.trim().toLowerCase(Locale.ROOT);
+        if (name.isEmpty()) {
+            return "";
+        }
+        final boolean token = name.chars().allMatch(c -> c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+                || "!#$%&'*+-.^_`|~".indexOf(c) >= 0);
+        if (!token) {
+            r.invalid(key, "expected a header name (letters, digits, -) or \"\" for off, got \"" + raw + "\"");
+            return null;
+        }
+        if (RESERVED_HEADERS.contains(name)) {
+            r.invalid(key, "\"" + name + "\" is a header the gateway sets or strips itself; choose another name");
+            return null;
+        }
+        return name;
     }
 
     /**

@@ -8,7 +8,8 @@ import java.util.List;
 /**
  * A certificate chain and its private key, read and checked at load: both files parsed, the key matching the leaf,
  * the leaf within its validity period. The gateway builds its TLS contexts from {@link #chain()} and
- * {@link #privateKey()} and never reads the files again, so what was validated is what is served.
+ * {@link #privateKey()}, so what was validated is what is served; a live reload reads the files again through
+ * {@link TlsFiles#reread}, with the same checks, into a new instance.
  *
  * @param certChainFile  absolute path of the PEM chain (leaf first, then intermediates)
  * @param privateKeyFile absolute path of the PEM private key

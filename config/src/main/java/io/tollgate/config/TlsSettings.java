@@ -1,6 +1,9 @@
 package io.tollgate.config;
 
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * TLS termination on one listener (HTTP/1.1 over TLS; ALPN offers {@code http/1.1}).
@@ -13,17 +16,51 @@ import java.util.List;
  *                           preference order; non-empty
  * @param handshakeTimeoutNs from accepting the connection to a finished handshake; over it the connection is closed
  * @param sni                per-host certificates chosen by SNI; host names unique; empty means one certificate
+ * @param clientAuth         whether client certificates are requested or required (mTLS)
+ * @param clientCaFile       absolute path of the PEM file of CAs client certificates must chain to; null with
+ *                           {@link ClientAuth#NONE}
+ * @param clientCa           the CA certificates read from it (at least one unless {@link ClientAuth#NONE})
+ * @param forwardClientIdentity request headers carrying the verified client identity upstream; their client-sent
+ *                           copies are always removed
+ * @param reloadIntervalNs   how often the certificate, key and client CA files are checked for changes
  */
 public record TlsSettings(
         TlsCertificate certificate,
         List<String> protocols,
         List<String> ciphers,
         long handshakeTimeoutNs,
-        List<SniCertificateSettings> sni) {
+        List<SniCertificateSettings> sni,
+        ClientAuth clientAuth,
+        Path clientCaFile,
+        List<X509Certificate> clientCa,
+        ClientIdentityHeaders forwardClientIdentity,
+        long reloadIntervalNs) {
+
+    /** The default reload interval, as in reference.conf. */
+    public static final long DEFAULT_RELOAD_INTERVAL_NS = TimeUnit.SECONDS.toNanos(5);
 
     public TlsSettings {
         protocols = List.copyOf(protocols);
         ciphers = List.copyOf(ciphers);
         sni = List.copyOf(sni);
+        clientCa = List.copyOf(clientCa);
+        if (clientAuth != ClientAuth.NONE && clientCa.isEmpty()) {
+            throw new IllegalArgumentException("client-auth " + clientAuth + " needs client CA certificates");
+        }
+    }
+
+    /** Server-authenticated TLS only: no client certificates, the default identity headers stripped. */
+    public TlsSettings(TlsCertificate certificate, List<String> protocols, List<String> ciphers,
+                       long handshakeTimeoutNs, List<SniCertificateSettings> sni) {
+        this(certificate, protocols, ciphers, handshakeTimeoutNs, sni, ClientAuth.NONE, null, List.of(),
+                new ClientIdentityHeaders("x-client-subject", "x-client-uri", "x-client-cert-sha256"),
+                DEFAULT_RELOAD_INTERVAL_NS);
+    }
+
+    /** The same settings with other certificates and client CAs (a live reload: files re-read). */
+    public TlsSettings withFiles(TlsCertificate newCertificate, List<SniCertificateSettings> newSni,
+                                 List<X509Certificate> newClientCa) {
+        return new TlsSettings(newCertificate, protocols, ciphers, handshakeTimeoutNs, newSni, clientAuth,
+                clientCaFile, newClientCa, forwardClientIdentity, reloadIntervalNs);
     }
 }

@@ -474,6 +474,62 @@ class InvalidConfigTest {
     }
 
     @Test
+    void rejectsUnknownClientAuth() {
+        assertSingleProblem("invalid/tls-client-auth-invalid.conf",
+                "tls-client-auth-invalid.conf:5: tollgate.listeners[0].tls.client-auth: expected one of none, "
+                        + "optional, required, got \"sometimes\"");
+    }
+
+    @Test
+    void requiresClientCaWhenClientCertificatesAreAskedFor() {
+        assertSingleProblem("invalid/tls-client-ca-missing.conf",
+                "tls-client-ca-missing.conf:2: tollgate.listeners[0].tls.client-ca: required key is missing");
+    }
+
+    @Test
+    void rejectsClientCaThatIsNotPem() {
+        assertSingleProblem("invalid/tls-client-ca-not-pem.conf",
+                "tls-client-ca-not-pem.conf:5: tollgate.listeners[0].tls.client-ca: \"../tls/not-pem.pem\" ("
+                        + tlsFile("not-pem.pem") + "): no PEM certificate in it (expected -----BEGIN CERTIFICATE-----)");
+    }
+
+    @Test
+    void rejectsClientCaWithoutCaCertificate() {
+        assertSingleProblem("invalid/tls-client-ca-not-a-ca.conf",
+                "tls-client-ca-not-a-ca.conf:5: tollgate.listeners[0].tls.client-ca: \"../tls/server.pem\" ("
+                        + tlsFile("server.pem") + "): no CA certificate in it (the certificates in it lack "
+                        + "basicConstraints CA:TRUE)");
+    }
+
+    @Test
+    void rejectsClientCaWithClientAuthNone() {
+        assertSingleProblem("invalid/tls-client-ca-without-client-auth.conf",
+                "tls-client-ca-without-client-auth.conf:5: tollgate.listeners[0].tls.client-ca: has no effect with "
+                        + "client-auth = none (set client-auth = optional or required, or remove client-ca)");
+    }
+
+    @Test
+    void rejectsIdentityHeaderThatIsNotAHeaderName() {
+        assertSingleProblem("invalid/tls-identity-header-invalid.conf",
+                "tls-identity-header-invalid.conf:5: tollgate.listeners[0].tls.forward-client-identity.subject: "
+                        + "expected a header name (letters, digits, -) or \"\" for off, got \"x client\"");
+    }
+
+    @Test
+    void rejectsIdentityHeaderTheGatewaySetsItself() {
+        assertSingleProblem("invalid/tls-identity-header-reserved.conf",
+                "tls-identity-header-reserved.conf:5: tollgate.listeners[0].tls.forward-client-identity.uri-san: "
+                        + "\"x-forwarded-for\" is a header the gateway sets or strips itself; choose another name");
+    }
+
+    @Test
+    void rejectsZeroReloadInterval() {
+        assertSingleProblem("invalid/tls-reload-interval-zero.conf",
+                "tls-reload-interval-zero.conf:5: tollgate.listeners[0].tls.reload-interval: must be a positive duration, "
+                        + "got \"0s\"");
+    }
+
+    @Test
     void requiresPrivateKey() {
         assertSingleProblem("invalid/tls-missing-private-key.conf",
                 "tls-missing-private-key.conf:2: tollgate.listeners[0].tls.private-key: required key is missing");

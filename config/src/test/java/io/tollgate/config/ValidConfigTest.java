@@ -188,4 +188,24 @@ class ValidConfigTest {
         assertEquals("PKCS#8", edge.sni().get(1).certificate().privateKey().getFormat());
         assertFalse(edge.sni().get(1).certificate().toString().contains("modulus"));
     }
+
+    @Test
+    void bindsMutualTlsSettingsAndTheirDefaults() throws Exception {
+        final GatewaySettings s = ConfigLoader.load(fixture("valid/tls-mtls.conf"));
+        final TlsSettings mtls = s.listeners().get(0).tls();
+        assertEquals(ClientAuth.REQUIRED, mtls.clientAuth());
+        assertEquals(fixture("tls/client-ca.pem"), mtls.clientCaFile());
+        assertEquals(List.of("CN=Tollgate Test Client CA"),
+                mtls.clientCa().stream().map(c -> c.getSubjectX500Principal().getName()).toList());
+        assertEquals(new ClientIdentityHeaders("x-peer-dn", "x-client-uri", ""), mtls.forwardClientIdentity());
+        assertEquals(TimeUnit.MILLISECONDS.toNanos(250), mtls.reloadIntervalNs());
+
+        final TlsSettings https = s.listeners().get(1).tls();
+        assertEquals(ClientAuth.NONE, https.clientAuth());
+        assertNull(https.clientCaFile());
+        assertEquals(List.of(), https.clientCa());
+        assertEquals(new ClientIdentityHeaders("x-client-subject", "x-client-uri", "x-client-cert-sha256"),
+                https.forwardClientIdentity());
+        assertEquals(TlsSettings.DEFAULT_RELOAD_INTERVAL_NS, https.reloadIntervalNs());
+    }
 }

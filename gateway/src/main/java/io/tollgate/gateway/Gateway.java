@@ -27,6 +27,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.tollgate.config.ClientAuth;
 import io.tollgate.config.GatewaySettings;
 import io.tollgate.config.ListenerSettings;
 import io.tollgate.gateway.admin.AdminServer;
@@ -36,11 +37,13 @@ import io.tollgate.gateway.loop.Transports;
 import io.tollgate.gateway.metrics.ConnectionStats;
 import io.tollgate.gateway.metrics.GatewayMetrics;
 import io.tollgate.gateway.metrics.TlsStats;
+import io.tollgate.gateway.proxy.ClientIdentity;
 import io.tollgate.gateway.proxy.DownstreamConnection;
 import io.tollgate.gateway.proxy.DrainEvent;
 import io.tollgate.gateway.proxy.LocalReplies;
 import io.tollgate.gateway.tls.ListenerTls;
 import io.tollgate.gateway.tls.TlsProviders;
+import io.tollgate.gateway.tls.TlsReloader;
 
 /**
  * A running gateway: event loops, data-plane listeners, the admin listener and the access-log writer, started from
@@ -76,6 +79,8 @@ public final class Gateway implements AutoCloseable {
     private final SslProvider tlsProvider;
     private final ChannelGroup downstreamChannels = new DefaultChannelGroup("downstream", GlobalEventExecutor.INSTANCE);
     private final AdminServer admin;
+    /** Watches the TLS listeners' files; null without TLS listeners. */
+    private final TlsReloader tlsReloader;
     private volatile boolean ready;
     private volatile boolean stopped;
 
@@ -109,7 +114,13 @@ public final class Gateway implements AutoCloseable {
                 bindListener(listener);
             }
             this.admin = adminLoop == null ? null : AdminServer.start(settings.admin().address(),
-                    settings.admin().port(), adminLoop, metrics, () -> ready, this::readinessDetail);
+                    settings.admin().port(), adminLoop, metrics, () -> ready, this::readinessDetail,
+                    this::readyWarnings);
+            final List<TlsReloader.Watched> watched = new ArrayList<>();
+            for (Map.Entry<String, ListenerTls> e : listenerTls.entrySet()) {
+                watched.add(new TlsReloader.Watched(e.getValue(), metrics.tlsStats(e.getKey())));
+            }
+            this.tlsReloader = watched.isEmpty() ? null : TlsReloader.start(watched);
             started = true;
         } finally {
             if (!started) {
@@ -162,6 +173,11 @@ public final class Gateway implements AutoCloseable {
         final ConnectionStats stats = metrics.listenerStats(listener.name(), LocalReplies.rejectReasons());
         final ListenerTls tls = listenerTls.get(listener.name());
         final TlsStats tlsStats = tls == null ? null : metrics.tlsStats(listener.name());
+        // Identity headers are stripped on every TLS listener (client-auth none included), so an upstream behind
+        // any TLS listener can trust them; plain-HTTP listeners forward requests unchanged, as before.
+        final ClientIdentity identity = tls == null ? ClientIdentity.NONE
+                : ClientIdentity.of(listener.tls().forwardClientIdentity(),
+                        listener.tls().clientAuth() != ClientAuth.NONE);
         final ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(loops, loops)
                 .channel(transports.serverChannelClass())
@@ -179,7 +195,7 @@ public final class Gateway implements AutoCloseable {
                         if (tls != null) {
                             ch.pipeline().addLast(tls.newHandler(ch.alloc()));
                         }
-                        ch.pipeline().addLast(new DownstreamConnection(runtime, stats, tlsStats));
+                        ch.pipeline().addLast(new DownstreamConnection(runtime, stats, tlsStats, identity));
                         downstreamChannels.add(ch);
                     }
                 });
@@ -207,6 +223,25 @@ public final class Gateway implements AutoCloseable {
             return "draining";
         }
         return ready ? "ready" : "starting";
+    }
+
+    /**
+     * Standing TLS reload failures, one line per listener. They do not make the gateway unready: the listener still
+     * serves its previous, valid certificate, and taking every replica out of rotation because a new certificate file
+     * was broken everywhere would turn a bad deploy into an outage. They show on {@code /readyz} (and in
+     * {@code tollgate_tls_reload_failures_total}) for an operator or a probe to see.
+     */
+    private String readyWarnings() {
+        StringBuilder sb = null;
+        for (String listener : listenerTls.keySet()) {
+            final String error = metrics.tlsStats(listener).reloadError();
+            if (error != null) {
+                sb = sb == null ? new StringBuilder() : sb.append('\n');
+                sb.append("tls reload failed on listener ").append(listener)
+                        .append(" (serving the previous certificates): ").append(error);
+            }
+        }
+        return sb == null ? null : sb.toString();
     }
 
     /** The bound port of a listener (useful with port 0). */
@@ -257,6 +292,9 @@ public final class Gateway implements AutoCloseable {
         }
         stopped = true;
         ready = false;
+        if (tlsReloader != null) {
+            tlsReloader.close();
+        }
         runtime.startDraining();
         for (Channel listener : listenerChannels.values()) {
             listener.close().sync();

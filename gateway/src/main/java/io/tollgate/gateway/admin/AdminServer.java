@@ -87,8 +87,20 @@ public final class AdminServer implements AutoCloseable {
      */
     public static AdminServer start(String address, int port, EventLoopGroup group, GatewayMetrics metrics,
                                     BooleanSupplier ready, Supplier<String> readinessDetail) {
+        return start(address, port, group, metrics, ready, readinessDetail, () -> null);
+    }
+
+    /**
+     * {@link #start(String, int, EventLoopGroup, GatewayMetrics, BooleanSupplier, Supplier)} with warnings that do
+     * not make the gateway unready but belong in front of an operator probing it (a failed certificate reload).
+     *
+     * @param readyWarnings lines appended to the 200 {@code /readyz} body after {@code ready}; null or empty: none
+     */
+    public static AdminServer start(String address, int port, EventLoopGroup group, GatewayMetrics metrics,
+                                    BooleanSupplier ready, Supplier<String> readinessDetail,
+                                    Supplier<String> readyWarnings) {
         final ChannelGroup channels = new DefaultChannelGroup("tollgate-admin", GlobalEventExecutor.INSTANCE);
-        final AdminHandler handler = new AdminHandler(metrics, ready, readinessDetail);
+        final AdminHandler handler = new AdminHandler(metrics, ready, readinessDetail, readyWarnings);
         final ServerBootstrap bootstrap = new ServerBootstrap()
             .group(group)
             .channel(NioServerSocketChannel.class)
@@ -133,13 +145,16 @@ public final class AdminServer implements AutoCloseable {
         private final GatewayMetrics metrics;
         private final BooleanSupplier ready;
         private final Supplier<String> readinessDetail;
+        private final Supplier<String> readyWarnings;
         private final ExpositionFormatWriter prometheusText = PrometheusTextFormatWriter.create();
         private final ExpositionFormatWriter openMetrics = OpenMetricsTextFormatWriter.create();
 
-        AdminHandler(GatewayMetrics metrics, BooleanSupplier ready, Supplier<String> readinessDetail) {
+        AdminHandler(GatewayMetrics metrics, BooleanSupplier ready, Supplier<String> readinessDetail,
+                     Supplier<String> readyWarnings) {
             this.metrics = metrics;
             this.ready = ready;
             this.readinessDetail = readinessDetail;
+            this.readyWarnings = readyWarnings;
         }
 
         @Override
@@ -171,7 +186,10 @@ public final class AdminServer implements AutoCloseable {
                     true);
                 case "/readyz" -> {
                     if (ready.getAsBoolean()) {
-                        send(ctx, request, HttpResponseStatus.OK, TEXT_PLAIN, Unpooled.wrappedBuffer(READY), true);
+                        final String warnings = readyWarnings.get();
+                        send(ctx, request, HttpResponseStatus.OK, TEXT_PLAIN, warnings == null || warnings.isEmpty()
+                            ? Unpooled.wrappedBuffer(READY)
+                            : Unpooled.copiedBuffer("ready\n" + warnings + "\n", StandardCharsets.UTF_8), true);
                     } else {
                         final String detail = readinessDetail.get();
                         send(ctx, request, HttpResponseStatus.SERVICE_UNAVAILABLE, TEXT_PLAIN,

@@ -63,6 +63,8 @@ public final class GatewayMetrics {
 
     private final Counter tlsHandshakes;
     private final Counter tlsHandshakeFailures;
+    private final Counter tlsReloads;
+    private final Counter tlsReloadFailures;
     private Gauge tlsProviderInfo;
 
     private final ConcurrentMap<String, RouteStats> routes = new ConcurrentHashMap<>();
@@ -116,6 +118,10 @@ public final class GatewayMetrics {
             "listener", "protocol");
         tlsHandshakeFailures = counter("tollgate_tls_handshake_failures_total",
             "TLS handshakes that failed (the connection was closed), by reason.", "listener", "reason");
+        tlsReloads = counter("tollgate_tls_reloads_total",
+            "Live reloads of a TLS listener's certificate, key and client CA files that took effect.", "listener");
+        tlsReloadFailures = counter("tollgate_tls_reload_failures_total",
+            "Changed TLS files that failed a check; the listener kept its previous certificates.", "listener");
     }
 
     /** The registry to scrape. Threading: any thread. */
@@ -210,7 +216,8 @@ public final class GatewayMetrics {
             for (int i = 0; i < byReason.length; i++) {
                 byReason[i] = tlsHandshakeFailures.labelValues(name, TlsStats.FAILURE_REASONS[i]);
             }
-            return new TlsStats(name, byProtocol, byReason);
+            return new TlsStats(name, byProtocol, byReason, tlsReloads.labelValues(name),
+                tlsReloadFailures.labelValues(name));
         });
     }
 

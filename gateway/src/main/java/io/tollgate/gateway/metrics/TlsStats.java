@@ -1,6 +1,9 @@
 package io.tollgate.gateway.metrics;
 
 import java.nio.channels.ClosedChannelException;
+import java.security.cert.CertPathBuilderException;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertificateException;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -12,7 +15,9 @@ import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 
 /**
- * Per-listener TLS handshake counters, and the rate-limited log of handshake failures.
+ * Per-listener TLS handshake counters, the rate-limited log of handshake failures, and the outcome of live
+ * certificate reloads ({@code tollgate_tls_reloads_total}, {@code tollgate_tls_reload_failures_total} and the
+ * standing error that {@code /readyz} reports).
  *
  * <pre>{@code
  * TlsStats tls = metrics.tlsStats("public-443");     // at startup
@@ -25,7 +30,8 @@ import io.prometheus.metrics.core.datapoints.CounterDataPoint;
  *   <li>{@code timeout}: no finished handshake within the listener's handshake timeout;</li>
  *   <li>{@code not_tls}: the first bytes are not a TLS record (plain HTTP on a TLS port, a port scanner);</li>
  *   <li>{@code protocol}: no common protocol version or cipher suite (an old client, TLS 1.1);</li>
- *   <li>{@code certificate}: the client rejected our certificate (an alert naming a certificate problem);</li>
+ *   <li>{@code certificate}: the client rejected our certificate (an alert naming a certificate problem), or, on an
+ *       mTLS listener, the client's certificate is missing or fails verification (another CA, expired);</li>
  *   <li>{@code closed}: the client closed the connection before the handshake ended;</li>
  *   <li>{@code other}: anything else.</li>
  * </ul>
@@ -60,10 +66,18 @@ public final class TlsStats {
     private final AtomicLongArray unlogged = new AtomicLongArray(FAILURE_REASONS.length);
     private final AtomicLongArray nextLogNs = new AtomicLongArray(FAILURE_REASONS.length);
 
-    TlsStats(String listener, CounterDataPoint[] handshakesByProtocol, CounterDataPoint[] failuresByReason) {
+    private final CounterDataPoint reloads;
+    private final CounterDataPoint reloadFailures;
+    /** The latest reload's error, or null when the latest reload (or none yet) succeeded. */
+    private volatile String reloadError;
+
+    TlsStats(String listener, CounterDataPoint[] handshakesByProtocol, CounterDataPoint[] failuresByReason,
+             CounterDataPoint reloads, CounterDataPoint reloadFailures) {
         this.listener = listener;
         this.handshakesByProtocol = handshakesByProtocol;
         this.failuresByReason = failuresByReason;
+        this.reloads = reloads;
+        this.reloadFailures = reloadFailures;
         final long nowNs = System.nanoTime();
         for (int i = 0; i < FAILURE_REASONS.length; i++) {
             nextLogNs.set(i, nowNs); // the first failure of each reason is logged at once
@@ -99,6 +113,26 @@ public final class TlsStats {
         }
     }
 
+    /** The listener's certificate files were reloaded. Threading: the reload thread. */
+    public void onReload() {
+        reloads.inc();
+        reloadError = null;
+    }
+
+    /**
+     * Changed certificate files failed a check; the listener keeps serving its previous certificates. The caller
+     * logs. Threading: the reload thread.
+     */
+    public void onReloadFailure(String error) {
+        reloadFailures.inc();
+        reloadError = error;
+    }
+
+    /** The latest reload's error while it stands (no successful reload since), else null. Threading: any. */
+    public String reloadError() {
+        return reloadError;
+    }
+
     /** The listener name as configured. */
     public String listener() {
         return listener;
@@ -115,6 +149,13 @@ public final class TlsStats {
             }
             if (t instanceof ClosedChannelException) {
                 return CLOSED;
+            }
+            // The trust manager's verdict on a client certificate (mTLS): BoringSSL only says "General OpenSslEngine
+            // problem", the JDK's PKIX checker's exception is the cause ("unable to find valid certification path",
+            // "validity check failed"), and neither message says "certificate".
+            if (t instanceof CertificateException || t instanceof CertPathValidatorException
+                    || t instanceof CertPathBuilderException) {
+                return CERTIFICATE;
             }
         }
         // Alerts and engine errors are only told apart by their messages, which differ between BoringSSL

@@ -3,6 +3,12 @@ package io.tollgate.gateway.proxy;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -54,7 +60,9 @@ import io.tollgate.gateway.upstream.UpstreamPool;
  *
  * <p>On a TLS listener an {@code SslHandler} (or an {@code SniHandler} that becomes one) sits before this handler:
  * bytes arrive decrypted, the upstream head says {@code X-Forwarded-Proto: https}, and the handshake's outcome
- * (a user event) is counted once in {@link TlsStats}.
+ * (a user event) is counted once in {@link TlsStats}. On that event the verified client certificate, if any, is
+ * encoded once into identity header lines ({@link ClientIdentity}) that every request on the connection appends;
+ * client copies of those headers are dropped from every request.
  *
  * <ul>
  *   <li>Threading: confined to the channel's event loop, which also owns the upstream connection it borrows.</li>
@@ -98,6 +106,10 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private final ConnectionStats listenerStats;
     /** The listener's TLS counters, or null on a plain-HTTP listener. */
     private final TlsStats tlsStats;
+    /** The listener's client-identity headers ({@link ClientIdentity#NONE} on plain HTTP). */
+    private final ClientIdentity identity;
+    /** The verified client certificate's identity header lines, encoded once after the handshake; else empty. */
+    private byte[] identityLines = ClientIdentity.NO_LINES;
     private final RequestHeadParser requestParser;
     private final RequestHead requestHead;
     private final ChunkedDecoder requestChunks;
@@ -174,9 +186,21 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
      *                 {@code SniHandler}, null on a plain-HTTP listener
      */
     public DownstreamConnection(GatewayRuntime runtime, ConnectionStats listenerStats, TlsStats tlsStats) {
+        this(runtime, listenerStats, tlsStats, ClientIdentity.NONE);
+    }
+
+    /**
+     * @param tlsStats the listener's TLS counters when this connection is behind an {@code SslHandler} or
+     *                 {@code SniHandler}, null on a plain-HTTP listener
+     * @param identity the listener's client-identity headers: always stripped from requests, and filled from the
+     *                 client certificate when the handshake verified one
+     */
+    public DownstreamConnection(GatewayRuntime runtime, ConnectionStats listenerStats, TlsStats tlsStats,
+                                ClientIdentity identity) {
         this.runtime = runtime;
         this.listenerStats = listenerStats;
         this.tlsStats = tlsStats;
+        this.identity = identity;
         final var http = runtime.http();
         this.requestHead = new RequestHead(http.maxHeaders());
         this.responseHead = new ResponseHead(2 * http.maxHeaders());
@@ -299,9 +323,27 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         if (evt.isSuccess() && evt instanceof SslHandshakeCompletionEvent) {
             final SslHandler ssl = ctx.pipeline().get(SslHandler.class);
             tlsStats.onHandshake(ssl == null ? null : ssl.engine().getSession().getProtocol());
+            if (ssl != null && identity.forwardsAnything()) {
+                identityLines = clientIdentity(ssl.engine().getSession());
+            }
         } else {
             tlsStats.onHandshakeFailure(evt.cause());
         }
+    }
+
+    /**
+     * The identity header lines of the client certificate the handshake verified, or none when the client sent
+     * none (client-auth optional or none). Once per connection: every request on it reuses the bytes.
+     */
+    private byte[] clientIdentity(SSLSession session) {
+        final Certificate[] peer;
+        try {
+            peer = session.getPeerCertificates();
+        } catch (SSLPeerUnverifiedException e) {
+            return ClientIdentity.NO_LINES;
+        }
+        return peer.length > 0 && peer[0] instanceof X509Certificate leaf ? identity.encode(leaf)
+                : ClientIdentity.NO_LINES;
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -576,9 +618,10 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     /** Chooses the request id, then re-emits the head for the upstream (see {@link HeadEncoder}). */
     private ByteBuf encodeUpstreamHead(RequestHead head) {
         takeRequestId(head);
-        final ByteBuf out = ctx.alloc().directBuffer(HeadEncoder.upstreamRequestCapacity(head, clientAddress.length));
+        final ByteBuf out = ctx.alloc().directBuffer(HeadEncoder.upstreamRequestCapacity(head,
+                clientAddress.length + identityLines.length));
         HeadEncoder.upstreamRequest(head, in, out, requestBodyKind == BODY_CHUNKED, tlsStats != null,
-                clientAddress, log.requestId, log.requestIdLength, forwardedFor);
+                clientAddress, log.requestId, log.requestIdLength, forwardedFor, identity.dropNames(), identityLines);
         return out;
     }
 

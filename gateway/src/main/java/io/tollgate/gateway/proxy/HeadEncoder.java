@@ -61,6 +61,23 @@ final class HeadEncoder {
     static void upstreamRequest(RequestHead head, ByteBuf src, ByteBuf out, boolean chunked, boolean https,
                                 byte[] clientAddress, byte[] requestId, int requestIdLength,
                                 int[] forwardedForScratch) {
+        upstreamRequest(head, src, out, chunked, https, clientAddress, requestId, requestIdLength, forwardedForScratch,
+                ClientIdentity.NONE.dropNames(), ClientIdentity.NO_LINES);
+    }
+
+    /**
+     * {@link #upstreamRequest(RequestHead, ByteBuf, ByteBuf, boolean, boolean, byte[], byte[], int, int[])} on a
+     * listener with client-identity headers: client-sent headers named in {@code dropNames} are dropped (compared
+     * case-insensitively against the name bytes in {@code src}, no allocation), and {@code identityLines} (the
+     * connection's verified identity, pre-encoded once per connection; may be empty) is appended.
+     *
+     * @param dropNames     lower-case header names; never one of the headers this method handles by id
+     * @param identityLines complete header lines, each ending in CRLF; counts against the capacity of the caller's
+     *                      {@code out} (add its length to the client address length)
+     */
+    static void upstreamRequest(RequestHead head, ByteBuf src, ByteBuf out, boolean chunked, boolean https,
+                                byte[] clientAddress, byte[] requestId, int requestIdLength,
+                                int[] forwardedForScratch, byte[][] dropNames, byte[] identityLines) {
         out.writeBytes(src, head.methodOffset(), head.methodLength()).writeBytes(SP);
         if (head.absoluteForm()) {
             // A proxy forwards origin-form; the absolute-form authority becomes the Host (RFC 9112 3.2.2).
@@ -99,7 +116,9 @@ final class HeadEncoder {
                     drop = true;
                     break;
                 default:
-                    drop = head.isHopByHop(i);
+                    // Only here: the names the cases above handle (Host, Content-Length, X-Forwarded-*, X-Request-Id)
+                    // are refused as identity header names by the config binder.
+                    drop = head.isHopByHop(i) || dropNames.length > 0 && nameIn(head, src, i, dropNames);
             }
             if (drop) {
                 if (runStart >= 0) {
@@ -136,7 +155,34 @@ final class HeadEncoder {
                     .writeBytes(CRLF);
         }
         out.writeBytes(XRID).writeBytes(requestId, 0, requestIdLength).writeBytes(CRLF);
+        out.writeBytes(identityLines);
         out.writeBytes(CRLF);
+    }
+
+    /** Whether header {@code i}'s name equals one of {@code lowerNames}, ignoring ASCII case. */
+    private static boolean nameIn(RequestHead head, ByteBuf src, int i, byte[][] lowerNames) {
+        final int offset = head.nameOffset(i);
+        final int length = head.nameLength(i);
+        for (byte[] name : lowerNames) {
+            if (name.length != length) {
+                continue;
+            }
+            int k = 0;
+            while (k < length) {
+                int b = src.getByte(offset + k);
+                if (b >= 'A' && b <= 'Z') {
+                    b += 'a' - 'A';
+                }
+                if (b != name[k]) {
+                    break;
+                }
+                k++;
+            }
+            if (k == length) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** An upper bound of what {@link #downstreamResponse} writes. */

@@ -10,6 +10,7 @@ import javax.net.ssl.SSLException;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandler;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.IdentityCipherSuiteFilter;
 import io.netty.handler.ssl.SniHandler;
@@ -21,6 +22,7 @@ import io.netty.util.DomainWildcardMappingBuilder;
 import io.netty.util.Mapping;
 import io.netty.util.ReferenceCountUtil;
 import io.tollgate.config.SniCertificateSettings;
+import io.tollgate.config.TlsFiles;
 import io.tollgate.config.TlsCertificate;
 import io.tollgate.config.TlsSettings;
 
@@ -31,7 +33,8 @@ import io.tollgate.config.TlsSettings;
  * <pre>{@code
  * ListenerTls tls = ListenerTls.build("public", settings.tls(), TlsProviders.select());  // startup
  * ch.pipeline().addLast(tls.newHandler(ch.alloc()));                                    // per connection
- * ch.pipeline().addLast(new DownstreamConnection(runtime, stats, tlsStats));
+ * ch.pipeline().addLast(new DownstreamConnection(runtime, stats, tlsStats, identity));
+ * tls.reload();                                                                        // TlsReloader, when the files change
  * }</pre>
  *
  * <ul>
@@ -47,10 +50,17 @@ import io.tollgate.config.TlsSettings;
  *       session IDs) and session tickets (TLS 1.2 and 1.3) under keys BoringSSL generates and rotates per context,
  *       so a ticket resumes only on the instance (and certificate) that issued it. Shared, operator-rotated ticket
  *       keys for a fleet are a later issue.</li>
+ *   <li>Client certificates ({@code client-auth = optional | required}): every context asks for them and verifies
+ *       them against the listener's {@code client-ca} certificates (the JDK's PKIX trust manager: chain, validity,
+ *       extended key usage). The verified identity is read by {@code DownstreamConnection} after the handshake.</li>
+ *   <li>Live reload: {@link #reload} builds a complete new set of contexts from re-read files and swaps it in with
+ *       one volatile write. Each new connection reads the set once in {@link #newHandler}; an established
+ *       connection keeps the engine (and certificate) it was made with. {@link TlsReloader} calls it.</li>
  * </ul>
  *
- * <p>Threading: immutable after {@link #build}; {@link #newHandler} is called on each connection's event loop.
- * Allocation: a handler and an engine per connection (handshakes are off the steady-state path).
+ * <p>Threading: {@link #newHandler} is called on each connection's event loop; {@link #reload} on the reload
+ * thread; they share only the volatile {@link Contexts} reference. Allocation: a handler and an engine per
+ * connection (handshakes are off the steady-state path).
  */
 public final class ListenerTls {
 
@@ -61,13 +71,20 @@ public final class ListenerTls {
             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
             ApplicationProtocolNames.HTTP_1_1);
 
-    private final SslContext defaultContext;
-    private final Mapping<String, SslContext> sniMapping;
-    private final long handshakeTimeoutMs;
+    /** One complete, immutable set of contexts and the settings (files) it was built from. */
+    private record Contexts(TlsSettings settings, SslContext defaultContext, Mapping<String, SslContext> sniMapping) {
+    }
 
-    private ListenerTls(SslContext defaultContext, Mapping<String, SslContext> sniMapping, long handshakeTimeoutMs) {
-        this.defaultContext = defaultContext;
-        this.sniMapping = sniMapping;
+    private final String listener;
+    private final SslProvider provider;
+    private final long handshakeTimeoutMs;
+    /** Replaced as a whole by {@link #reload}; read once per new connection. */
+    private volatile Contexts contexts;
+
+    private ListenerTls(String listener, SslProvider provider, Contexts contexts, long handshakeTimeoutMs) {
+        this.listener = listener;
+        this.provider = provider;
+        this.contexts = contexts;
         this.handshakeTimeoutMs = handshakeTimeoutMs;
     }
 
@@ -78,6 +95,11 @@ public final class ListenerTls {
      *                               it does not know)
      */
     public static ListenerTls build(String listener, TlsSettings settings, SslProvider provider) {
+        return new ListenerTls(listener, provider, contexts(listener, settings, provider),
+                Math.max(1, TimeUnit.NANOSECONDS.toMillis(settings.handshakeTimeoutNs())));
+    }
+
+    private static Contexts contexts(String listener, TlsSettings settings, SslProvider provider) {
         final SslContext defaultContext = context(listener, "cert-chain", settings, settings.certificate(), provider);
         Mapping<String, SslContext> mapping = null;
         if (!settings.sni().isEmpty()) {
@@ -88,21 +110,59 @@ public final class ListenerTls {
             }
             mapping = builder.build();
         }
-        return new ListenerTls(defaultContext, mapping,
-                Math.max(1, TimeUnit.NANOSECONDS.toMillis(settings.handshakeTimeoutNs())));
+        return new Contexts(settings, defaultContext, mapping);
+    }
+
+    /**
+     * Re-reads every file of the listener (certificates, keys, client CA) with the checks of the config load, builds
+     * new contexts and swaps them in for new connections. On any failure nothing changes.
+     * Threading: the reload thread (one caller at a time).
+     *
+     * @throws IllegalArgumentException naming the file, when a file fails a check
+     * @throws IllegalStateException    when the provider refuses the new material
+     */
+    public void reload() {
+        final TlsSettings current = contexts.settings();
+        final TlsCertificate certificate = TlsFiles.reread(current.certificate().certChainFile(),
+                current.certificate().privateKeyFile());
+        final List<SniCertificateSettings> sni = new ArrayList<>(current.sni().size());
+        for (SniCertificateSettings entry : current.sni()) {
+            sni.add(new SniCertificateSettings(entry.host(), TlsFiles.reread(entry.certificate().certChainFile(),
+                    entry.certificate().privateKeyFile())));
+        }
+        final List<X509Certificate> clientCa = current.clientCaFile() == null ? current.clientCa()
+                : TlsFiles.rereadClientCa(current.clientCaFile());
+        contexts = contexts(listener, current.withFiles(certificate, sni, clientCa), provider);
+    }
+
+    /** The settings the current contexts were built from (with the files as last loaded). */
+    public TlsSettings settings() {
+        return contexts.settings();
+    }
+
+    /** The listener's name. */
+    public String listener() {
+        return listener;
     }
 
     private static SslContext context(String listener, String what, TlsSettings settings, TlsCertificate certificate,
                                       SslProvider provider) {
         final SslContext context;
         try {
-            context = SslContextBuilder
+            final SslContextBuilder builder = SslContextBuilder
                     .forServer(certificate.privateKey(), certificate.chain().toArray(new X509Certificate[0]))
                     .sslProvider(provider)
                     .protocols(settings.protocols())
                     .ciphers(settings.ciphers(), IdentityCipherSuiteFilter.INSTANCE)
-                    .applicationProtocolConfig(ALPN_HTTP11)
-                    .build();
+                    .applicationProtocolConfig(ALPN_HTTP11);
+            switch (settings.clientAuth()) {
+                case OPTIONAL -> builder.clientAuth(ClientAuth.OPTIONAL)
+                        .trustManager(settings.clientCa().toArray(new X509Certificate[0]));
+                case REQUIRED -> builder.clientAuth(ClientAuth.REQUIRE)
+                        .trustManager(settings.clientCa().toArray(new X509Certificate[0]));
+                case NONE -> builder.clientAuth(ClientAuth.NONE);
+            }
+            context = builder.build();
             // The JDK provider applies the suites only when an engine is made, i.e. on the first connection: make
             // one now so a refused setting fails startup, not every handshake.
             ReferenceCountUtil.release(context.newEngine(ByteBufAllocator.DEFAULT));
@@ -126,11 +186,12 @@ public final class ListenerTls {
      * listener has SNI certificates. Threading: the connection's event loop.
      */
     public ChannelHandler newHandler(ByteBufAllocator allocator) {
-        if (sniMapping == null) {
-            final SslHandler handler = defaultContext.newHandler(allocator);
+        final Contexts current = contexts; // one read: the whole connection uses one set
+        if (current.sniMapping() == null) {
+            final SslHandler handler = current.defaultContext().newHandler(allocator);
             handler.setHandshakeTimeoutMillis(handshakeTimeoutMs);
             return handler;
         }
-        return new SniHandler(sniMapping, handshakeTimeoutMs);
+        return new SniHandler(current.sniMapping(), handshakeTimeoutMs);
     }
 }

@@ -33,5 +33,10 @@ class TlsFailureReasonTest {
         assertEquals(TlsStats.CERTIFICATE, TlsStats.reasonOf(new SSLHandshakeException(
                 "Received fatal alert: certificate_unknown")));
         assertEquals(TlsStats.OTHER, TlsStats.reasonOf(new SSLHandshakeException("error:1000008b:DECODE_ERROR")));
+        // mTLS: the trust manager's verdict on a client certificate, wrapped in BoringSSL's generic message
+        final SSLHandshakeException untrusted = new SSLHandshakeException("General OpenSslEngine problem");
+        untrusted.initCause(new java.security.cert.CertificateException("PKIX path building failed",
+                new java.security.cert.CertPathBuilderException("unable to find valid certification path")));
+        assertEquals(TlsStats.CERTIFICATE, TlsStats.reasonOf(untrusted));
     }
 }
