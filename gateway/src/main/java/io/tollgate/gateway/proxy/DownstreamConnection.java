@@ -426,6 +426,9 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         log.setTarget(in, head.targetOffset(), head.targetLength());
         if (head.chunked()) {
             requestBodyKind = BODY_CHUNKED;
+            // Before any reply: a 404 or CONNECT reply discards the body too, and a decoder left complete by the
+            // previous request would end this body at once and parse its bytes as the next request.
+            requestChunks.reset(runtime.http().maxRequestBodyBytes());
         } else if (head.contentLength() > 0) {
             requestBodyKind = BODY_LENGTH;
             requestBodyRemaining = head.contentLength();

@@ -269,6 +269,21 @@ class ProxyTest {
     }
 
     @Test
+    void discardsTheChunkedBodyOfANoRouteRequestAfterAnEarlierChunkedRequest() throws Exception {
+        try (RawHttp raw = new RawHttp(gateway.port())) {
+            raw.send("POST /api/first HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+            assertEquals("POST /api/first body=3", raw.readResponse().body());
+            final String smuggled = "GET /api/smuggled HTTP/1.1\r\nHost: a\r\n\r\n";
+            raw.send("POST /nothing-here HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + Integer.toHexString(smuggled.length()) + "\r\n" + smuggled + "\r\n0\r\n\r\n"
+                    + "GET /api/after HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertEquals(404, raw.readResponse().status());
+            assertEquals("GET /api/after body=0", raw.readResponse().body(), "the body was not taken for a request");
+        }
+        assertFalse(upstream.rawText().contains("/api/smuggled"));
+    }
+
+    @Test
     void rejectsBodiesOverTheLimitWith413() throws Exception {
         try (RawHttp raw = new RawHttp(gateway.port())) {
             raw.send("POST /api/big HTTP/1.1\r\nHost: a\r\nContent-Length: 2000000\r\n\r\n");
