@@ -20,6 +20,9 @@ public abstract sealed class MessageHead permits RequestHead, ResponseHead {
         fields = new HeaderFields(maxHeaders);
     }
 
+    /** Clears the head before a parse; implementations call {@link #resetCommon()}. */
+    abstract void reset();
+
     /** Clears what both kinds of head hold; subclasses clear their own fields too. */
     void resetCommon() {
         fields.reset();

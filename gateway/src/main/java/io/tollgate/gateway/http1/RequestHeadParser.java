@@ -3,7 +3,6 @@ package io.tollgate.gateway.http1;
 import static io.tollgate.gateway.http1.Ascii.CR;
 import static io.tollgate.gateway.http1.Ascii.SP;
 
-import io.netty.buffer.ByteBuf;
 
 /**
  * Strict, incremental, allocation-free parser of HTTP/1.1 request heads (RFC 9112 sections 2-3, 5-6; RFC 9110
@@ -44,27 +43,18 @@ import io.netty.buffer.ByteBuf;
  * or lambda on any path, error paths included). Ownership: borrows the buffer during {@code parse}; never
  * retains, releases or moves its indexes.
  */
-public final class RequestHeadParser {
+public final class RequestHeadParser extends HeadParser<RequestHead> {
     /** Empty lines tolerated before the request line. */
     public static final int MAX_EMPTY_LINES = 4;
 
-    private static final int PHASE_REQUEST_LINE = 0;
-    private static final int PHASE_HEADERS = 1;
-    private static final int PHASE_DONE = 2;
+    private static final int PHASE_REQUEST_LINE = PHASE_FIRST_LINE;
 
     private final int maxRequestLineBytes;
     private final int maxHeaderBytes;
-    private final int maxHeaders;
-    private final Bytes bytes = new Bytes();
 
     // Incremental state, relative to the head start (the reader index), so the buffer may move between calls.
-    private int phase;
-    private int scanFrom;
-    private int lineStart;
     private int headersStart;
     private int emptyLines;
-    private int error;
-    private boolean started;
 
     /**
      * @param maxRequestLineBytes request line without its CRLF (414 beyond)
@@ -72,13 +62,13 @@ public final class RequestHeadParser {
      * @param maxHeaders          header fields (431 beyond)
      */
     public RequestHeadParser(int maxRequestLineBytes, int maxHeaderBytes, int maxHeaders) {
+        super(maxHeaders);
         if (maxRequestLineBytes < 16 || maxHeaderBytes < 2 || maxHeaders < 1) {
             throw new IllegalArgumentException("limits too small: requestLine=" + maxRequestLineBytes
                     + " headerBytes=" + maxHeaderBytes + " headers=" + maxHeaders);
         }
         this.maxRequestLineBytes = maxRequestLineBytes;
         this.maxHeaderBytes = maxHeaderBytes;
-        this.maxHeaders = maxHeaders;
         reset();
     }
 
@@ -89,53 +79,13 @@ public final class RequestHeadParser {
 
     /** Forgets the current head; call before parsing the next request on the same connection. */
     public void reset() {
-        phase = PHASE_REQUEST_LINE;
-        scanFrom = 0;
-        lineStart = 0;
+        resetScan();
         headersStart = 0;
         emptyLines = 0;
-        error = 0;
-        started = false;
     }
 
-    /**
-     * Parses the head starting at {@code buf.readerIndex()} into {@code into}.
-     *
-     * @return the head length ({@code >= 0}) when complete (the next message starts at readerIndex + that),
-     *     {@link ParseStatus#NEED_MORE}, or an error code; repeated calls after completion or an error return
-     *     the same result
-     */
-    public int parse(ByteBuf buf, RequestHead into) {
-        if (error != 0) {
-            return error;
-        }
-        if (!started) {
-            if (into.fields.max < maxHeaders) {
-                throw new IllegalArgumentException("RequestHead has room for " + into.fields.max
-                        + " headers, parser allows " + maxHeaders);
-            }
-            into.reset();
-            started = true;
-        }
-        if (phase == PHASE_DONE) {
-            return into.headLength;
-        }
-        int start = buf.readerIndex();
-        into.start = start;
-        int avail = buf.writerIndex() - start;
-        bytes.wrap(buf);
-        try {
-            int rc = scan(start, avail, into);
-            if (rc < ParseStatus.NEED_MORE) {
-                error = rc;
-            }
-            return rc;
-        } finally {
-            bytes.clear();
-        }
-    }
-
-    private int scan(int start, int avail, RequestHead h) {
+    @Override
+    int scan(int start, int avail, RequestHead h) {
         Bytes b = bytes;
         while (true) {
             int lf = scanFrom < avail ? b.indexOfLf(start + scanFrom, start + avail) : -1;

@@ -3,7 +3,6 @@ package io.tollgate.gateway.http1;
 import static io.tollgate.gateway.http1.Ascii.CR;
 import static io.tollgate.gateway.http1.Ascii.SP;
 
-import io.netty.buffer.ByteBuf;
 
 /**
  * Strict, incremental, allocation-free parser of upstream response heads: {@code HTTP/1.x SP 3DIGIT SP reason}
@@ -18,31 +17,22 @@ import io.netty.buffer.ByteBuf;
  * <p>Threading: confined to one event loop. Allocation: none after construction. Ownership: borrows the buffer
  * during {@code parse}; never retains, releases or moves its indexes.
  */
-public final class ResponseHeadParser {
-    private static final int PHASE_STATUS_LINE = 0;
-    private static final int PHASE_HEADERS = 1;
-    private static final int PHASE_DONE = 2;
+public final class ResponseHeadParser extends HeadParser<ResponseHead> {
+    private static final int PHASE_STATUS_LINE = PHASE_FIRST_LINE;
 
     private final int maxHeadBytes;
-    private final int maxHeaders;
-    private final Bytes bytes = new Bytes();
 
-    private int phase;
-    private int scanFrom;
-    private int lineStart;
-    private int error;
-    private boolean started;
 
     /**
      * @param maxHeadBytes whole head: status line, fields, CRLFs (502 beyond)
      * @param maxHeaders   header fields
      */
     public ResponseHeadParser(int maxHeadBytes, int maxHeaders) {
+        super(maxHeaders);
         if (maxHeadBytes < 16 || maxHeaders < 1) {
             throw new IllegalArgumentException("limits too small: headBytes=" + maxHeadBytes + " headers=" + maxHeaders);
         }
         this.maxHeadBytes = maxHeadBytes;
-        this.maxHeaders = maxHeaders;
         reset();
     }
 
@@ -53,45 +43,11 @@ public final class ResponseHeadParser {
 
     /** Forgets the current head; call before the next response (also after a 1xx interim response). */
     public void reset() {
-        phase = PHASE_STATUS_LINE;
-        scanFrom = 0;
-        lineStart = 0;
-        error = 0;
-        started = false;
+        resetScan();
     }
 
-    /** Same contract as {@link RequestHeadParser#parse}. */
-    public int parse(ByteBuf buf, ResponseHead into) {
-        if (error != 0) {
-            return error;
-        }
-        if (!started) {
-            if (into.fields.max < maxHeaders) {
-                throw new IllegalArgumentException("ResponseHead has room for " + into.fields.max
-                        + " headers, parser allows " + maxHeaders);
-            }
-            into.reset();
-            started = true;
-        }
-        if (phase == PHASE_DONE) {
-            return into.headLength;
-        }
-        int start = buf.readerIndex();
-        into.start = start;
-        int avail = buf.writerIndex() - start;
-        bytes.wrap(buf);
-        try {
-            int rc = scan(start, avail, into);
-            if (rc < ParseStatus.NEED_MORE) {
-                error = rc;
-            }
-            return rc;
-        } finally {
-            bytes.clear();
-        }
-    }
-
-    private int scan(int start, int avail, ResponseHead h) {
+    @Override
+    int scan(int start, int avail, ResponseHead h) {
         Bytes b = bytes;
         while (true) {
             int lf = scanFrom < avail ? b.indexOfLf(start + scanFrom, start + avail) : -1;
