@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Binds the resolved config tree (user file merged over reference.conf) to {@link GatewaySettings}, by hand:
@@ -477,67 +478,24 @@ final class SettingsBinder {
     }
 
     private static List<String> bindProtocols(ObjectReader r) {
-        final ConfigList list = r.list("protocols");
-        if (list == null) {
-            return null;
-        }
-        if (list.isEmpty()) {
-            r.invalid("protocols", "at least one protocol is required (TLSv1.3, TLSv1.2)");
-            return null;
-        }
-        final List<String> out = new ArrayList<>(list.size());
-        boolean ok = true;
-        for (int i = 0; i < list.size(); i++) {
-            final ConfigValue v = list.get(i);
-            final String raw = ObjectReader.asString(v);
-            String protocol = null;
-            for (String known : TLS_PROTOCOLS) {
-                if (known.equalsIgnoreCase(raw == null ? "" : raw.trim())) {
-                    protocol = known;
-                }
-            }
-            if (protocol == null) {
-                r.elementProblem("protocols", i, v, "unsupported protocol " + ObjectReader.describe(v)
-                        + ": expected TLSv1.3 or TLSv1.2 (older versions are deprecated by RFC 8996)");
-                ok = false;
-            } else if (out.contains(protocol)) {
-                r.elementProblem("protocols", i, v, "duplicate protocol \"" + protocol + "\"");
-                ok = false;
-            } else {
-                out.add(protocol);
-            }
-        }
-        return ok ? out : null;
+        return bindDistinctStrings(r, "protocols", "at least one protocol is required (TLSv1.3, TLSv1.2)",
+                "unsupported protocol", "expected TLSv1.3 or TLSv1.2 (older versions are deprecated by RFC 8996)",
+                "protocol", raw -> {
+                    for (String known : TLS_PROTOCOLS) {
+                        if (known.equalsIgnoreCase(raw == null ? "" : raw.trim())) {
+                            return known;
+                        }
+                    }
+                    return null;
+                });
     }
 
     private static List<String> bindCiphers(ObjectReader r) {
-        final ConfigList list = r.list("ciphers");
-        if (list == null) {
-            return null;
-        }
-        if (list.isEmpty()) {
-            r.invalid("ciphers", "at least one cipher suite is required");
-            return null;
-        }
-        final List<String> out = new ArrayList<>(list.size());
-        boolean ok = true;
-        for (int i = 0; i < list.size(); i++) {
-            final ConfigValue v = list.get(i);
-            final String raw = ObjectReader.asString(v);
-            // Only the shape is checked here; whether the TLS provider knows the suite is checked at startup.
-            if (raw == null || raw.isEmpty() || !raw.chars().allMatch(c -> c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
-                    || c >= '0' && c <= '9' || c == '_' || c == '-')) {
-                r.elementProblem("ciphers", i, v, "invalid cipher suite " + ObjectReader.describe(v)
-                        + ": expected a name such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
-                ok = false;
-            } else if (out.contains(raw)) {
-                r.elementProblem("ciphers", i, v, "duplicate cipher suite \"" + raw + "\"");
-                ok = false;
-            } else {
-                out.add(raw);
-            }
-        }
-        return ok ? out : null;
+        // Only the shape is checked here; whether the TLS provider knows the suite is checked at startup.
+        return bindDistinctStrings(r, "ciphers", "at least one cipher suite is required", "invalid cipher suite",
+                "expected a name such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "cipher suite",
+                raw -> raw == null || raw.isEmpty() || !raw.chars().allMatch(c -> c >= 'A' && c <= 'Z'
+                        || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') ? null : raw);
     }
 
     private List<SniCertificateSettings> bindSni(ObjectReader r) {
@@ -888,28 +846,42 @@ final class SettingsBinder {
     }
 
     private static List<String> bindMethods(ObjectReader m) {
-        final ConfigList list = m.list("methods");
+        return bindDistinctStrings(m, "methods", null, "invalid method", "expected an HTTP method token such as GET",
+                "method", raw -> raw == null || !Syntax.isToken(raw) ? null : raw.toUpperCase(Locale.ROOT));
+    }
+
+    /**
+     * A list of strings, each normalized by {@code normalize} (null: invalid) and none twice. Every bad element is
+     * reported, as {@code <invalidWhat> <value>: <expected>} or {@code duplicate <noun> "<value>"}; an empty list is
+     * a problem when {@code emptyProblem} is given.
+     *
+     * @return the normalized values, or null when the list is absent or had a problem
+     */
+    private static List<String> bindDistinctStrings(ObjectReader r, String key, String emptyProblem,
+                                                    String invalidWhat, String expected, String noun,
+                                                    Function<String, String> normalize) {
+        final ConfigList list = r.list(key);
         if (list == null) {
+            return null;
+        }
+        if (list.isEmpty() && emptyProblem != null) {
+            r.invalid(key, emptyProblem);
             return null;
         }
         final List<String> out = new ArrayList<>(list.size());
         boolean ok = true;
         for (int i = 0; i < list.size(); i++) {
             final ConfigValue v = list.get(i);
-            final String raw = ObjectReader.asString(v);
-            if (raw == null || !Syntax.isToken(raw)) {
-                m.elementProblem("methods", i, v, "invalid method " + ObjectReader.describe(v)
-                        + ": expected an HTTP method token such as GET");
+            final String value = normalize.apply(ObjectReader.asString(v));
+            if (value == null) {
+                r.elementProblem(key, i, v, invalidWhat + " " + ObjectReader.describe(v) + ": " + expected);
                 ok = false;
-                continue;
-            }
-            final String method = raw.toUpperCase(Locale.ROOT);
-            if (out.contains(method)) {
-                m.elementProblem("methods", i, v, "duplicate method \"" + method + "\"");
+            } else if (out.contains(value)) {
+                r.elementProblem(key, i, v, "duplicate " + noun + " \"" + value + "\"");
                 ok = false;
-                continue;
+            } else {
+                out.add(value);
             }
-            out.add(method);
         }
         return ok ? out : null;
     }
