@@ -31,6 +31,7 @@ import io.tollgate.config.ClientAuth;
 import io.tollgate.config.GatewaySettings;
 import io.tollgate.config.ListenerSettings;
 import io.tollgate.gateway.admin.AdminServer;
+import io.tollgate.gateway.filter.FilterChains;
 import io.tollgate.gateway.log.AccessLog;
 import io.tollgate.gateway.loop.LoopContext;
 import io.tollgate.gateway.loop.Transports;
@@ -81,10 +82,12 @@ public final class Gateway implements AutoCloseable {
     private final AdminServer admin;
     /** Watches the TLS listeners' files; null without TLS listeners. */
     private final TlsReloader tlsReloader;
+    /** The routes' request filters and what they hold; closed after the loops stop. */
+    private final FilterChains filters;
     private volatile boolean ready;
     private volatile boolean stopped;
 
-    private Gateway(GatewaySettings settings) throws InterruptedException {
+    private Gateway(GatewaySettings settings, FilterChains.Factory filterFactory) throws InterruptedException {
         this.settings = settings;
         this.transports = Transports.select(settings.transport());
         final int loopCount = settings.eventLoops() > 0 ? settings.eventLoops()
@@ -101,7 +104,15 @@ public final class Gateway implements AutoCloseable {
             metrics.tlsProvider(TlsProviders.label(tlsProvider));
         }
         this.accessLog = AccessLog.start(settings.accessLog(), metrics);
-        this.runtime = GatewayRuntime.compile(settings, loopCount, metrics, accessLog);
+        final FilterChains filters;
+        try {
+            filters = filterFactory.build(settings, metrics, loopCount);
+        } catch (RuntimeException e) {
+            accessLog.close();
+            throw e;
+        }
+        this.filters = filters;
+        this.runtime = GatewayRuntime.compile(settings, loopCount, metrics, accessLog, filters);
         this.loops = transports.newGroup(loopCount, "loop");
         this.resolvers = transports.newResolverGroup(TimeUnit.NANOSECONDS.toMillis(settings.timeouts().connectNs()));
         this.loopContexts = startLoopContexts();
@@ -114,7 +125,7 @@ public final class Gateway implements AutoCloseable {
                 bindListener(listener);
             }
             this.admin = adminLoop == null ? null : AdminServer.start(settings.admin().address(),
-                    settings.admin().port(), adminLoop, metrics, () -> ready, this::readinessDetail,
+                    settings.admin().port(), adminLoop, metrics, this::ready, this::readinessDetail,
                     this::readyWarnings);
             final List<TlsReloader.Watched> watched = new ArrayList<>();
             for (Map.Entry<String, ListenerTls> e : listenerTls.entrySet()) {
@@ -125,6 +136,7 @@ public final class Gateway implements AutoCloseable {
         } finally {
             if (!started) {
                 // A listener or the admin port could not bind: release everything started so far.
+                filters.close();
                 loops.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
                 if (adminLoop != null) {
                     adminLoop.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
@@ -143,7 +155,12 @@ public final class Gateway implements AutoCloseable {
 
     /** Starts everything and returns once every listener is bound. */
     public static Gateway start(GatewaySettings settings) throws InterruptedException {
-        return new Gateway(settings);
+        return new Gateway(settings, FilterChains.standard());
+    }
+
+    /** As {@link #start(GatewaySettings)}, with the routes' request filters built by {@code filters}. */
+    public static Gateway start(GatewaySettings settings, FilterChains.Factory filters) throws InterruptedException {
+        return new Gateway(settings, filters);
     }
 
     private List<LoopContext> startLoopContexts() throws InterruptedException {
@@ -222,7 +239,11 @@ public final class Gateway implements AutoCloseable {
         if (stopped) {
             return "draining";
         }
-        return ready ? "ready" : "starting";
+        if (!ready) {
+            return "starting";
+        }
+        final String filterReason = filters.notReadyReason();
+        return filterReason == null ? "ready" : filterReason;
     }
 
     /**
@@ -258,8 +279,9 @@ public final class Gateway implements AutoCloseable {
         return admin == null ? -1 : admin.port();
     }
 
+    /** Started, not draining, and every filter can serve (e.g. remote signing keys are loaded). */
     public boolean ready() {
-        return ready;
+        return ready && filters.notReadyReason() == null;
     }
 
     public GatewayMetrics metrics() {
@@ -320,6 +342,7 @@ public final class Gateway implements AutoCloseable {
             admin.close();
             adminLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
         }
+        filters.close();
         accessLog.close();
         LOG.info(drained ? "tollgate stopped: all connections drained" : "tollgate stopped after drain timeout");
         return drained;

@@ -24,7 +24,8 @@ import java.util.concurrent.ConcurrentMap;
  * <p>Metric families (all label values come from configuration or fixed tables, never from a request):
  * <ul>
  *   <li>{@code tollgate_requests_total{route,status_class}}, {@code tollgate_request_bytes_total{route}},
- *       {@code tollgate_response_bytes_total{route}}</li>
+ *       {@code tollgate_response_bytes_total{route}}, {@code tollgate_filter_failures_total{route}} (a request filter
+ *       threw, answered nothing, or did not resume in time)</li>
  *   <li>{@code tollgate_request_duration_seconds{route}} (histogram),
  *       {@code tollgate_request_duration_quantiles_seconds{route,quantile}} (summary),
  *       {@code tollgate_request_duration_max_seconds{route}} (gauge) - see {@link LatencyRecorders}</li>
@@ -50,6 +51,7 @@ public final class GatewayMetrics {
     private final Counter requests;
     private final Counter requestBytes;
     private final Counter responseBytes;
+    private final Counter filterFailures;
     private final LatencyCollector requestDuration;
 
     private final Counter connections;
@@ -77,6 +79,8 @@ public final class GatewayMetrics {
         requests = counter("tollgate_requests_total", "Requests answered, by route and status class.",
             "route", "status_class");
         requestBytes = counter("tollgate_request_bytes_total", "Request bytes received from clients.", "route");
+        filterFailures = counter("tollgate_filter_failures_total",
+                "Requests a filter failed (threw, answered nothing, or did not resume in time).", "route");
         responseBytes = counter("tollgate_response_bytes_total", "Response bytes sent to clients.", "route");
         requestDuration = latencyFamily("tollgate_request_duration",
             "Time from the first request byte to the last response byte.", "route");
@@ -143,6 +147,7 @@ public final class GatewayMetrics {
                 byClass[i] = requests.labelValues(name, RouteStats.STATUS_CLASSES[i]);
             }
             return new RouteStats(name, byClass, requestBytes.labelValues(name), responseBytes.labelValues(name),
+                    filterFailures.labelValues(name),
                 requestDuration.add(new LatencyRecorders(eventLoops), name));
         });
         if (stats.latency().eventLoops() != eventLoops) {

@@ -5,6 +5,9 @@ import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
+import java.util.Arrays;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
@@ -16,6 +19,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.EventLoop;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.ssl.SniCompletionEvent;
 import io.netty.handler.ssl.SslCompletionEvent;
@@ -23,6 +27,9 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.tollgate.gateway.GatewayRuntime;
+import io.tollgate.gateway.filter.Exchange;
+import io.tollgate.gateway.filter.Principal;
+import io.tollgate.gateway.filter.RequestFilter;
 import io.tollgate.gateway.http1.ChunkedDecoder;
 import io.tollgate.gateway.http1.HeaderIds;
 import io.tollgate.gateway.http1.Methods;
@@ -76,6 +83,8 @@ import io.tollgate.gateway.upstream.UpstreamPool;
 public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         implements UpstreamListener, TimerTarget, ChunkedDecoder.DataSink {
 
+    private static final Logger LOG = Logger.getLogger(DownstreamConnection.class.getName());
+
     /** Buffered downstream bytes above which reading pauses (pipelined requests, bodies waiting for a connect). */
     private static final int INBOUND_HIGH_WATER_BYTES = 64 * 1024;
     private static final int MAX_CHUNK_LINE_BYTES = 4096;
@@ -101,6 +110,10 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private static final int T_IDLE = 2;
     private static final int T_UPSTREAM = 3;
     private static final int T_TRANSFER = 4;
+    private static final int T_FILTER = 5;
+    private static final byte[] NO_BYTES = new byte[0];
+    private static final byte[] COLON_SP = {':', ' '};
+    private static final byte[] CRLF = {'\r', '\n'};
 
     private final GatewayRuntime runtime;
     private final ConnectionStats listenerStats;
@@ -110,6 +123,11 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private final ClientIdentity identity;
     /** The verified client certificate's identity header lines, encoded once after the handshake; else empty. */
     private byte[] identityLines = ClientIdentity.NO_LINES;
+    /** The client certificate the handshake verified, or null. */
+    private X509Certificate clientCertificate;
+    /** Client headers never forwarded: the listener's identity headers and those the filters set. */
+    private final byte[][] dropNames;
+    private final FilterExchange exchange = new FilterExchange();
     private final RequestHeadParser requestParser;
     private final RequestHead requestHead;
     private final ChunkedDecoder requestChunks;
@@ -175,6 +193,18 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private long exchangeStartNs;
     private long bytesIn;
     private long bytesOut;
+    /** Tells exchanges apart for filters that complete asynchronously; advanced by resetExchange(). */
+    private long exchangeId;
+    /** The next filter of the route's chain to run. */
+    private int filterIndex;
+    /** A filter returned PAUSE and has not yet resumed or responded; the head is parsed but not consumed. */
+    private boolean filterPaused;
+    private Principal principal;
+    /** Header lines the filters add to the upstream request / to the response: [0, length). Grown on demand. */
+    private byte[] upstreamLines = NO_BYTES;
+    private int upstreamLinesLength;
+    private byte[] responseLines = NO_BYTES;
+    private int responseLinesLength;
 
     /** A connection on a plain-HTTP listener. */
     public DownstreamConnection(GatewayRuntime runtime, ConnectionStats listenerStats) {
@@ -201,6 +231,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         this.listenerStats = listenerStats;
         this.tlsStats = tlsStats;
         this.identity = identity;
+        this.dropNames = concat(identity.dropNames(), runtime.filters().ownedHeaderNames());
         final var http = runtime.http();
         this.requestHead = new RequestHead(http.maxHeaders());
         this.responseHead = new ResponseHead(2 * http.maxHeaders());
@@ -247,7 +278,12 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         if (timerKind == T_IDLE) {
             arm(T_HEAD, nowNs + requestHeadTimeoutNs);
         }
+        final ByteBuf before = in;
+        final int beforeReaderIndex = before == null ? 0 : before.readerIndex();
         in = accumulate(in, (ByteBuf) msg);
+        if (filterPaused && in != before) {
+            requestHead.relocate(in.readerIndex() - beforeReaderIndex); // the paused head was copied
+        }
         processInbound();
     }
 
@@ -323,8 +359,11 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         if (evt.isSuccess() && evt instanceof SslHandshakeCompletionEvent) {
             final SslHandler ssl = ctx.pipeline().get(SslHandler.class);
             tlsStats.onHandshake(ssl == null ? null : ssl.engine().getSession().getProtocol());
-            if (ssl != null && identity.forwardsAnything()) {
-                identityLines = clientIdentity(ssl.engine().getSession());
+            if (ssl != null) {
+                clientCertificate = verifiedPeer(ssl.engine().getSession());
+                if (clientCertificate != null && identity.forwardsAnything()) {
+                    identityLines = identity.encode(clientCertificate);
+                }
             }
         } else {
             tlsStats.onHandshakeFailure(evt.cause());
@@ -332,18 +371,17 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     }
 
     /**
-     * The identity header lines of the client certificate the handshake verified, or none when the client sent
-     * none (client-auth optional or none). Once per connection: every request on it reuses the bytes.
+     * The client certificate the handshake verified, or null when the client sent none (client-auth optional or
+     * none). Once per connection: every request on it reuses it and its identity header lines.
      */
-    private byte[] clientIdentity(SSLSession session) {
+    private static X509Certificate verifiedPeer(SSLSession session) {
         final Certificate[] peer;
         try {
             peer = session.getPeerCertificates();
         } catch (SSLPeerUnverifiedException e) {
-            return ClientIdentity.NO_LINES;
+            return null;
         }
-        return peer.length > 0 && peer[0] instanceof X509Certificate leaf ? identity.encode(leaf)
-                : ClientIdentity.NO_LINES;
+        return peer.length > 0 && peer[0] instanceof X509Certificate leaf ? leaf : null;
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -460,6 +498,51 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         if (requestBodyKind == BODY_CHUNKED) {
             requestChunks.reset(r.maxRequestBodyBytes());
         }
+        if (r.filters().length > 0 && !runFilters()) {
+            return; // a filter answered, or paused the request
+        }
+        afterFilters(nowNs);
+    }
+
+    /**
+     * Runs the route's filters from {@link #filterIndex}; true when every one continued. A filter that answers
+     * may end the exchange at once (and, after a pause, let the next pipelined request start inside that call), so
+     * the exchange id, not the connection's state alone, tells whether this request still waits for a decision.
+     */
+    private boolean runFilters() {
+        final RequestFilter[] filters = route.filters();
+        final long id = exchangeId;
+        while (filterIndex < filters.length) {
+            final RequestFilter filter = filters[filterIndex++];
+            int rc;
+            try {
+                rc = filter.onRequest(exchange);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "request filter " + filter + " failed on route " + route.name(), e);
+                rc = -1;
+            }
+            if (exchangeId != id || responseState != RS_WAIT || requestState != RQ_HEAD) {
+                return false; // the filter answered
+            }
+            if (rc == RequestFilter.CONTINUE) {
+                continue;
+            }
+            if (rc == RequestFilter.PAUSE) {
+                filterPaused = true;
+                arm(T_FILTER, System.nanoTime() + upstreamResponseTimeoutNs);
+            } else { // RESPONDED without a reply, or a failure: never leave the client hanging
+                stats.onFilterFailure();
+                exchange.respond(LocalReplies.FILTER_ERROR);
+            }
+            return false;
+        }
+        return true;
+    }
+
+    /** The route's action, once its filters let the request through. */
+    private void afterFilters(long nowNs) {
+        final Route r = route;
+        final RequestHead head = requestHead;
         final DirectResponse direct = r.directResponse();
         if (direct != null) {
             takeRequestId(head);
@@ -599,8 +682,8 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     }
 
     private void writeLocalReply(DirectResponse reply, boolean withBody, boolean close) {
-        final ByteBuf out = ctx.alloc().directBuffer(reply.encodedLength(withBody));
-        reply.writeTo(out, loop.httpDate(), withBody, !close);
+        final ByteBuf out = ctx.alloc().directBuffer(reply.encodedLength(withBody) + responseLinesLength);
+        reply.writeTo(out, loop.httpDate(), withBody, !close, responseLines, responseLinesLength);
         status = reply.status();
         bytesOut += out.readableBytes();
         responseHeadSent = true;
@@ -622,9 +705,10 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private ByteBuf encodeUpstreamHead(RequestHead head) {
         takeRequestId(head);
         final ByteBuf out = ctx.alloc().directBuffer(HeadEncoder.upstreamRequestCapacity(head,
-                clientAddress.length + identityLines.length));
+                clientAddress.length + identityLines.length + upstreamLinesLength));
         HeadEncoder.upstreamRequest(head, in, out, requestBodyKind == BODY_CHUNKED, tlsStats != null,
-                clientAddress, log.requestId, log.requestIdLength, forwardedFor, identity.dropNames(), identityLines);
+                clientAddress, log.requestId, log.requestIdLength, forwardedFor, dropNames, identityLines,
+                upstreamLines, upstreamLinesLength);
         return out;
     }
 
@@ -909,9 +993,11 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
 
     /** The response head for the client (see {@link HeadEncoder#downstreamResponse}). */
     private ByteBuf encodeDownstreamHead(ResponseHead head, boolean interim) {
-        final ByteBuf out = ctx.alloc().directBuffer(HeadEncoder.downstreamResponseCapacity(head));
+        final ByteBuf out = ctx.alloc().directBuffer(HeadEncoder.downstreamResponseCapacity(head,
+                responseLinesLength));
         HeadEncoder.downstreamResponse(head, upstreamIn, out, interim,
-                responseBodyKind == ResponseHead.BODY_CHUNKED && !dechunk, closeAfterResponse, http10);
+                responseBodyKind == ResponseHead.BODY_CHUNKED && !dechunk, closeAfterResponse, http10,
+                responseLines, responseLinesLength);
         bytesOut += out.readableBytes();
         return out;
     }
@@ -979,6 +1065,12 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         status = 0;
         bytesIn = 0;
         bytesOut = 0;
+        exchangeId++;
+        filterIndex = 0;
+        filterPaused = false;
+        principal = null;
+        upstreamLinesLength = 0;
+        responseLinesLength = 0;
         requestParser.reset();
         responseParser.reset();
         log.reset();
@@ -1087,6 +1179,14 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
                     failBeforeResponse(LocalReplies.UPSTREAM_TIMEOUT);
                 }
                 break;
+            case T_FILTER:
+                if (filterPaused) {
+                    filterPaused = false;
+                    stats.onFilterFailure();
+                    exchange.respond(LocalReplies.FILTER_TIMEOUT);
+                    processInbound(); // a body to discard, or the next request
+                }
+                break;
             case T_TRANSFER:
                 if (nowNs - lastProgressNs >= idleTimeoutNs) {
                     abort(); // a body stalled in either direction
@@ -1157,5 +1257,192 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
             buf.release();
         }
         return null;
+    }
+    private static byte[][] concat(byte[][] a, byte[][] b) {
+        if (b.length == 0) {
+            return a;
+        }
+        if (a.length == 0) {
+            return b;
+        }
+        final byte[][] all = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+
+    /** Whether a field value may carry these bytes (RFC 9110 5.5: VCHAR, obs-text, SP, HTAB). */
+    private static boolean validFieldValue(byte[] value, int offset, int length) {
+        for (int i = offset, end = offset + length; i < end; i++) {
+            final int b = value[i] & 0xff;
+            if (b < 0x20 && b != '\t' || b == 0x7f) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean validFieldValue(ByteBuf value, int offset, int length) {
+        for (int i = offset, end = offset + length; i < end; i++) {
+            final int b = value.getByte(i) & 0xff;
+            if (b < 0x20 && b != '\t' || b == 0x7f) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Room for {@code needed} more bytes after {@code length}: grows by doubling (rarely: lines are short). */
+    private static byte[] ensure(byte[] lines, int length, int needed) {
+        return length + needed <= lines.length ? lines : Arrays.copyOf(lines, Math.max(256, 2 * (length + needed)));
+    }
+
+    /**
+     * What filters see of this connection's current request. One per connection; {@link #exchangeId} tells the
+     * requests on it apart for filters that complete later.
+     */
+    private final class FilterExchange implements Exchange {
+
+        @Override
+        public ByteBuf buffer() {
+            return in;
+        }
+
+        @Override
+        public RequestHead head() {
+            return requestHead;
+        }
+
+        @Override
+        public Route route() {
+            return route;
+        }
+
+        @Override
+        public int loopIndex() {
+            return loop.index();
+        }
+
+        @Override
+        public EventLoop eventLoop() {
+            return ctx.channel().eventLoop();
+        }
+
+        @Override
+        public byte[] clientAddress() {
+            return clientAddress;
+        }
+
+        @Override
+        public X509Certificate clientCertificate() {
+            return clientCertificate;
+        }
+
+        @Override
+        public Principal principal() {
+            return principal;
+        }
+
+        @Override
+        public void principal(Principal p) {
+            principal = p;
+        }
+
+        @Override
+        public long id() {
+            return exchangeId;
+        }
+
+        @Override
+        public boolean addUpstreamHeader(byte[] lowerName, byte[] value, int offset, int length) {
+            if (!validFieldValue(value, offset, length)) {
+                return false;
+            }
+            upstreamLines = ensure(upstreamLines, upstreamLinesLength, lowerName.length + length + 4);
+            upstreamLinesLength = appendLine(upstreamLines, upstreamLinesLength, lowerName, value, offset, length);
+            return true;
+        }
+
+        @Override
+        public boolean addUpstreamHeader(byte[] lowerName, ByteBuf value, int offset, int length) {
+            if (!validFieldValue(value, offset, length)) {
+                return false;
+            }
+            upstreamLines = ensure(upstreamLines, upstreamLinesLength, lowerName.length + length + 4);
+            int n = upstreamLinesLength;
+            System.arraycopy(lowerName, 0, upstreamLines, n, lowerName.length);
+            n += lowerName.length;
+            upstreamLines[n++] = ':';
+            upstreamLines[n++] = ' ';
+            value.getBytes(offset, upstreamLines, n, length);
+            n += length;
+            upstreamLines[n++] = '\r';
+            upstreamLines[n++] = '\n';
+            upstreamLinesLength = n;
+            return true;
+        }
+
+        @Override
+        public boolean addResponseHeader(byte[] lowerName, byte[] value, int offset, int length) {
+            if (!validFieldValue(value, offset, length)) {
+                return false;
+            }
+            responseLines = ensure(responseLines, responseLinesLength, lowerName.length + length + 4);
+            responseLinesLength = appendLine(responseLines, responseLinesLength, lowerName, value, offset, length);
+            return true;
+        }
+
+        private int appendLine(byte[] lines, int n, byte[] name, byte[] value, int offset, int length) {
+            System.arraycopy(name, 0, lines, n, name.length);
+            n += name.length;
+            System.arraycopy(COLON_SP, 0, lines, n, 2);
+            n += 2;
+            System.arraycopy(value, offset, lines, n, length);
+            n += length;
+            System.arraycopy(CRLF, 0, lines, n, 2);
+            return n + 2;
+        }
+
+        @Override
+        public int respond(DirectResponse reply) {
+            if (responseState != RS_WAIT || requestState != RQ_HEAD) {
+                throw new IllegalStateException("respond() outside a filter's turn on route " + route);
+            }
+            takeRequestId(requestHead);
+            replyLocally(reply, false);
+            return RequestFilter.RESPONDED;
+        }
+
+        @Override
+        public boolean resume(long id) {
+            if (!paused(id)) {
+                return false;
+            }
+            filterPaused = false;
+            cancelTimer();
+            if (runFilters()) {
+                afterFilters(System.nanoTime());
+            }
+            processInbound(); // body bytes or pipelined requests that arrived during the pause
+            flushBoth();
+            return true;
+        }
+
+        @Override
+        public boolean respond(long id, DirectResponse reply) {
+            if (!paused(id)) {
+                return false;
+            }
+            filterPaused = false;
+            cancelTimer();
+            respond(reply);
+            processInbound();
+            flushBoth();
+            return true;
+        }
+
+        private boolean paused(long id) {
+            assert ctx.channel().eventLoop().inEventLoop();
+            return filterPaused && id == exchangeId && !closing;
+        }
     }
 }

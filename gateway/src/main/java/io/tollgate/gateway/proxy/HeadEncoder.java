@@ -62,7 +62,7 @@ final class HeadEncoder {
                                 byte[] clientAddress, byte[] requestId, int requestIdLength,
                                 int[] forwardedForScratch) {
         upstreamRequest(head, src, out, chunked, https, clientAddress, requestId, requestIdLength, forwardedForScratch,
-                ClientIdentity.NONE.dropNames(), ClientIdentity.NO_LINES);
+                ClientIdentity.NONE.dropNames(), ClientIdentity.NO_LINES, ClientIdentity.NO_LINES, 0);
     }
 
     /**
@@ -74,10 +74,13 @@ final class HeadEncoder {
      * @param dropNames     lower-case header names; never one of the headers this method handles by id
      * @param identityLines complete header lines, each ending in CRLF; counts against the capacity of the caller's
      *                      {@code out} (add its length to the client address length)
+     * @param filterLines   the request filters' header lines in {@code filterLines[0, filterLength)}, appended
+     *                      last; they count against the capacity like {@code identityLines}
      */
     static void upstreamRequest(RequestHead head, ByteBuf src, ByteBuf out, boolean chunked, boolean https,
                                 byte[] clientAddress, byte[] requestId, int requestIdLength,
-                                int[] forwardedForScratch, byte[][] dropNames, byte[] identityLines) {
+                                int[] forwardedForScratch, byte[][] dropNames, byte[] identityLines,
+                                byte[] filterLines, int filterLength) {
         out.writeBytes(src, head.methodOffset(), head.methodLength()).writeBytes(SP);
         if (head.absoluteForm()) {
             // A proxy forwards origin-form; the absolute-form authority becomes the Host (RFC 9112 3.2.2).
@@ -156,6 +159,7 @@ final class HeadEncoder {
         }
         out.writeBytes(XRID).writeBytes(requestId, 0, requestIdLength).writeBytes(CRLF);
         out.writeBytes(identityLines);
+        out.writeBytes(filterLines, 0, filterLength);
         out.writeBytes(CRLF);
     }
 
@@ -186,17 +190,19 @@ final class HeadEncoder {
     }
 
     /** An upper bound of what {@link #downstreamResponse} writes. */
-    static int downstreamResponseCapacity(ResponseHead head) {
-        return head.headLength() + 64;
+    static int downstreamResponseCapacity(ResponseHead head, int extraLength) {
+        return head.headLength() + 64 + extraLength;
     }
 
     /**
      * The response head for the client: the upstream's status line as HTTP/1.1, its end-to-end headers, and the
      * gateway's framing ({@code transfer-encoding: chunked} when forwarding chunks, {@code connection: close} or, for
-     * an HTTP/1.0 client kept alive, {@code connection: keep-alive}). Interim (1xx) heads get no framing headers.
+     * an HTTP/1.0 client kept alive, {@code connection: keep-alive}). Interim (1xx) heads get no framing headers and
+     * none of {@code extraLines} (the request filters' response header lines, in {@code extraLines[0, extraLength)}).
      */
     static void downstreamResponse(ResponseHead head, ByteBuf src, ByteBuf out, boolean interim,
-                                   boolean forwardChunked, boolean close, boolean http10Client) {
+                                   boolean forwardChunked, boolean close, boolean http10Client,
+                                   byte[] extraLines, int extraLength) {
         final int start = head.startOffset();
         final int count = head.headerCount();
         final int headEnd = start + head.headLength() - 2;
@@ -219,6 +225,7 @@ final class HeadEncoder {
             out.writeBytes(src, runStart, headEnd - runStart);
         }
         if (!interim) {
+            out.writeBytes(extraLines, 0, extraLength);
             if (forwardChunked) {
                 out.writeBytes(TE_CHUNKED);
             }
