@@ -14,7 +14,7 @@ import java.util.Locale;
  * {@code \XX} hex escapes (as for client-certificate identity), and in the roles list the separator {@code ,} is
  * escaped inside a role name, so a header line can never be split, smuggled or mis-split into extra roles.
  *
- * <p>Threading: immutable. Allocation: {@link #encode} allocates (once per verified token, off the cached path).
+ * <p>Threading: immutable. Allocation: {@link #values} allocates (once per verified token, off the cached path).
  */
 public final class IdentityHeaders {
 
@@ -49,30 +49,47 @@ public final class IdentityHeaders {
         return names;
     }
 
-    /** The header lines (each ending in CRLF) for a principal; empty when nothing is forwarded. */
-    byte[] encode(Issuer issuer, String subject, String org, List<String> roles) {
-        final StringBuilder sb = new StringBuilder(128);
+    /** Slots of {@link #values}: org, user, roles, issuer. */
+    public static final int ORG = 0;
+    public static final int USER = 1;
+    public static final int ROLES = 2;
+    public static final int ISSUER = 3;
+
+    /** The lower-case name of a slot, or null when that slot is not forwarded. */
+    public byte[] name(int slot) {
+        final String n = switch (slot) {
+            case ORG -> org;
+            case USER -> user;
+            case ROLES -> roles;
+            default -> issuer;
+        };
+        return n.isEmpty() ? null : n.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** The escaped header values per slot (null: not forwarded, or the token has no org). */
+    byte[][] values(Issuer issuer, String subject, String org, List<String> roles) {
+        final byte[][] v = new byte[4][];
         if (!this.org.isEmpty() && org != null) {
-            line(sb, this.org).append(escape(org, false)).append("\r\n");
+            v[ORG] = ascii(escape(org, false));
         }
         if (!user.isEmpty()) {
-            line(sb, user).append(escape(subject, false)).append("\r\n");
+            v[USER] = ascii(escape(subject, false));
         }
         if (!this.roles.isEmpty()) {
-            line(sb, this.roles);
+            final StringBuilder sb = new StringBuilder();
             for (int i = 0; i < roles.size(); i++) {
                 sb.append(i == 0 ? "" : ",").append(escape(roles.get(i), true));
             }
-            sb.append("\r\n");
+            v[ROLES] = ascii(sb.toString());
         }
         if (!this.issuer.isEmpty()) {
-            line(sb, this.issuer).append(escape(issuer.name(), false)).append("\r\n");
+            v[ISSUER] = ascii(escape(issuer.name(), false));
         }
-        return sb.toString().getBytes(StandardCharsets.US_ASCII);
+        return v;
     }
 
-    private static StringBuilder line(StringBuilder sb, String name) {
-        return sb.append(name).append(": ");
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
     }
 
     static String escape(String value, boolean escapeComma) {

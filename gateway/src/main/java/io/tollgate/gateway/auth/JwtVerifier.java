@@ -280,7 +280,7 @@ public final class JwtVerifier {
             values[i] = claimBytes(claim(claims, forwarded.get(i)));
         }
         principal = new Principal(iss, subject, org, mask, roles, expMs, values,
-                headers.encode(iss, subject, org, roles));
+                headers.values(iss, subject, org, roles));
         return AuthReason.OK;
     }
 

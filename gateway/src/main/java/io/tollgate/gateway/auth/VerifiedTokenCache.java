@@ -133,7 +133,7 @@ public final class VerifiedTokenCache {
 
     private Principal checked(int i, long nowMs) {
         final Principal p = principals[i];
-        if (nowMs >= expiresAtMs[i] || generations[i] != p.issuer().keys().generation()) {
+        if (nowMs >= expiresAtMs[i] || generations[i] != p.tokenIssuer().keys().generation()) {
             principals[i] = null;
             misses++;
             return null;
@@ -165,7 +165,7 @@ public final class VerifiedTokenCache {
         hashes[victim] = h;
         lengths[victim] = length;
         expiresAtMs[victim] = principal.expiresAtMs();
-        generations[victim] = principal.issuer().keys().generation();
+        generations[victim] = principal.tokenIssuer().keys().generation();
         System.arraycopy(token, 0, slab, victim * slotBytes, length);
         principals[victim] = principal;
     }
