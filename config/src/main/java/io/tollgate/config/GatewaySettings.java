@@ -17,6 +17,7 @@ import java.util.List;
  * @param routes      routes, in file order (the gateway orders them by specificity)
  * @param accessLog   access log
  * @param source      where the settings came from: a file path, or {@code embedded:<resource>}
+ * @param auth        token issuers and identity headers ({@link AuthBinder})
  */
 public record GatewaySettings(
         int eventLoops,
@@ -28,7 +29,8 @@ public record GatewaySettings(
         List<UpstreamSettings> upstreams,
         List<RouteSettings> routes,
         AccessLogSettings accessLog,
-        String source) {
+        String source,
+        AuthSettings auth) {
 
     public GatewaySettings {
         listeners = List.copyOf(listeners);

@@ -38,6 +38,7 @@ final class SettingsBinder {
     private static final List<String> TLS_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
 
     private final Problems problems;
+    private final AuthBinder auth;
 
     /** Gateway-wide body limit, needed to check the routes' limits; null when invalid. */
     private Long globalMaxRequestBodyBytes;
@@ -53,6 +54,7 @@ final class SettingsBinder {
 
     SettingsBinder(Problems problems) {
         this.problems = problems;
+        this.auth = new AuthBinder(problems);
     }
 
     /**
@@ -81,17 +83,18 @@ final class SettingsBinder {
         final AdminSettings admin = bindAdmin(section(t, "admin"), listeners);
         final Set<String> upstreamNames = new LinkedHashSet<>();
         final List<UpstreamSettings> upstreams = bindUpstreams(section(t, "upstreams"), upstreamNames);
+        final AuthSettings authSettings = auth.bind(section(t, "auth"));
         final List<RouteSettings> routes = bindRoutes(t, upstreamNames);
         final AccessLogSettings accessLog = bindAccessLog(section(t, "access-log"));
         t.finish();
         checkRootKeys(root, userRootKeys, t.knownKeys());
 
         if (eventLoops == null || transport == null || listeners == null || admin == null || http == null
-                || timeouts == null || upstreams == null || routes == null || accessLog == null) {
+                || timeouts == null || upstreams == null || routes == null || accessLog == null || authSettings == null) {
             return null;
         }
         return new GatewaySettings(eventLoops, transport, listeners, admin, http, timeouts, upstreams, routes,
-                accessLog, source);
+                accessLog, source, authSettings);
     }
 
     /**
@@ -198,6 +201,7 @@ final class SettingsBinder {
         upstreamTemplate = template(d, "upstream", r -> bindUpstream(r, "", true));
         routeTemplate = template(d, "route", r -> bindRoute(r, true, Set.of()));
         directResponseTemplate = template(d, "direct-response", r -> bindDirectResponse(r, true));
+        auth.bindTemplate(d);
         d.finish();
     }
 
@@ -445,7 +449,7 @@ final class SettingsBinder {
      * A file path; a relative one is relative to the directory of the config file that wrote it (as includes are),
      * or to the working directory for a config given as a string.
      */
-    private static Path filePath(ObjectReader r, String key) {
+    static Path filePath(ObjectReader r, String key) {
         final String raw = r.string(key);
         if (raw == null) {
             return null;
@@ -806,6 +810,7 @@ final class SettingsBinder {
                     + globalMaxRequestBodyBytes + " bytes), got " + maxBody + " bytes");
             maxBody = null;
         }
+        final AuthSettings.Route routeAuth = auth.bindRoute(r, template);
         if (template) {
             return null;
         }
@@ -834,10 +839,10 @@ final class SettingsBinder {
             direct = d == null ? null : bindDirectResponse(d, false);
             actionOk &= direct != null;
         }
-        if (name == null || !matchOk || maxBody == null || !actionOk) {
+        if (name == null || !matchOk || maxBody == null || !actionOk || auth.routeFailed()) {
             return null;
         }
-        return new RouteSettings(name, host, pathPrefix, methods, upstream, direct, maxBody);
+        return new RouteSettings(name, host, pathPrefix, methods, upstream, direct, maxBody, routeAuth);
     }
 
     private boolean isGlobalMaxBody(ConfigValue v) {

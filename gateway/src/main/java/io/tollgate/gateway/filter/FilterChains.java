@@ -44,7 +44,11 @@ public final class FilterChains implements AutoCloseable {
 
     /** The filters the configuration declares. */
     public static Factory standard() {
-        return (settings, metrics, eventLoops) -> new Builder().build();
+        return (settings, metrics, eventLoops) -> {
+            final Builder b = new Builder();
+            io.tollgate.gateway.auth.AuthStage.install(b, settings, metrics, eventLoops);
+            return b.build();
+        };
     }
 
     private final Map<String, RequestFilter[]> chains;
