@@ -14,7 +14,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *   <li>{@code tollgate_auth_requests_total{issuer,reason}}: outcomes of token checks on routes with auth;
  *       {@code reason="ok"} for successes; {@code issuer="none"} when the token named no configured issuer (or
  *       there was no token). Labels come from the config and the fixed {@link AuthReason} table only.</li>
- *   <li>{@code tollgate_auth_jwks_fetches_total{issuer,outcome}} (outcome ok|failed|rate_limited)</li>
+ *   <li>{@code tollgate_auth_jwks_fetches_total{issuer,outcome}} (outcome ok|failed|deferred)</li>
  *   <li>{@code tollgate_auth_jwks_key_age_seconds{issuer}}: seconds since the keys in force were fetched
  *       (-1 before the first success); alert when it grows past a few refresh intervals.</li>
  * </ul>
@@ -42,7 +42,7 @@ public final class AuthMetrics implements JwksStats {
             }
         }
         fetches = Counter.builder().name("tollgate_auth_jwks_fetches_total")
-                .help("Remote JWKS fetches by issuer and outcome (ok, failed, rate_limited).")
+                .help("Remote JWKS fetches by issuer and outcome (ok, failed, deferred).")
                 .labelNames("issuer", "outcome").withoutExemplars().register(registry);
         GaugeWithCallback.builder().name("tollgate_auth_jwks_key_age_seconds")
                 .help("Seconds since the issuer's keys in force were fetched; -1 before the first success.")
@@ -72,6 +72,6 @@ public final class AuthMetrics implements JwksStats {
 
     @Override
     public void onRefetchLimited(RemoteJwks jwks) {
-        fetches.labelValues(jwks.issuer(), "rate_limited").inc();
+        fetches.labelValues(jwks.issuer(), "deferred").inc();
     }
 }

@@ -19,7 +19,7 @@ public interface JwksStats {
     default void onFetch(RemoteJwks jwks, boolean ok, boolean keysChanged) {
     }
 
-    /** An unknown-kid refetch was refused by the rate limit. */
+    /** An unknown-kid refetch was deferred by the rate limit (to when the window opens). */
     default void onRefetchLimited(RemoteJwks jwks) {
     }
 }

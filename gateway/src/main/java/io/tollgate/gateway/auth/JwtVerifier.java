@@ -117,9 +117,7 @@ public final class JwtVerifier {
             return AuthReason.MALFORMED;
         }
         final int headerLength = Base64Url.decode(token, 0, dot1, headerBytes, 0);
-        final int payloadLength = Base64Url.decode(token, dot1 + 1, dot2 - dot1 - 1, payloadBytes, 0);
-        final int signatureLength = Base64Url.decode(token, dot2 + 1, length - dot2 - 1, signatureBytes, 0);
-        if (headerLength < 0 || payloadLength < 0 || signatureLength < 0) {
+        if (headerLength < 0) {
             return AuthReason.BAD_BASE64;
         }
 
@@ -156,6 +154,11 @@ public final class JwtVerifier {
             return AuthReason.MALFORMED;
         }
         final String kid = (String) kidValue;
+        final int payloadLength = Base64Url.decode(token, dot1 + 1, dot2 - dot1 - 1, payloadBytes, 0);
+        final int signatureLength = Base64Url.decode(token, dot2 + 1, length - dot2 - 1, signatureBytes, 0);
+        if (payloadLength < 0 || signatureLength < 0) {
+            return AuthReason.BAD_BASE64;
+        }
 
         final Map<String, Object> claims;
         try {

@@ -32,7 +32,7 @@ import javax.net.ssl.SSLContext;
  *         scheduler, stats);
  * jwks.firstFetch().get(10, SECONDS);              // readiness
  * KeySource keys = jwks.source();                  // the data path reads keys here
- * if (jwks.refetchForUnknownKid(resume)) { ... }   // PAUSE the request; resume runs when the fetch ends
+ * if (jwks.refetchForUnknownKid(resume)) { ... }   // PAUSE the request; resume runs after the (deferred) fetch
  * }</pre>
  *
  * <ul>
@@ -44,8 +44,10 @@ import javax.net.ssl.SSLContext;
  *   <li>Failure (network, status, size, garbage, no usable key): the last good keys stay in force, the next attempt
  *       is due after a backoff doubling from {@code backoffInitialNs} up to {@code refreshIntervalNs}, with 20%
  *       jitter; one log line on the first failure of a run (with the count when it recovers).</li>
- *   <li>Unknown kid: one early fetch at most per {@code minRefreshNs}; callers during a fetch join it. An attacker
- *       spraying random kids therefore costs the identity provider one request per interval, whatever the rate.</li>
+ *   <li>Unknown kid: one early fetch at most per {@code minRefreshNs}; callers during a fetch join it, callers
+ *       within the window wait for one deferred fetch when it opens. An attacker spraying random kids therefore
+ *       costs the identity provider one request per interval, whatever the rate, and a token signed with a key
+ *       the provider has just rotated in waits for the fetch instead of being refused.</li>
  * </ul>
  *
  * <p>Threading: fetches run on the JDK HttpClient's threads and the shared {@code scheduler}; state changes are
@@ -55,6 +57,8 @@ public final class RemoteJwks {
 
     private static final Logger LOG = Logger.getLogger(RemoteJwks.class.getName());
     private static final long BACKOFF_INITIAL_NS = TimeUnit.SECONDS.toNanos(1);
+    /** Requests waiting for one fetch; beyond this an unknown kid is refused at once (memory bound under attack). */
+    public static final int MAX_WAITERS = 10_000;
 
     /**
      * Limits and intervals.
@@ -155,27 +159,37 @@ public final class RemoteJwks {
     }
 
     /**
-     * Asks for an early fetch because a token named a kid that is not in the current keys.
+     * Asks for an early fetch because a token named a kid that is not in the current keys. At most one fetch per
+     * {@code minRefreshNs} reaches the identity provider: within that window the fetch is deferred to the moment the
+     * window opens (one deferred fetch serves every caller), so a token signed with a freshly rotated key waits
+     * instead of being refused, and a flood of random kids still costs one request per window.
      *
      * @param done run (on a fetcher thread) when the fetch ends, whatever its outcome; not run when this returns false
-     * @return true when a fetch is under way (started now or joined); false when one ran less than
-     *         {@code minRefreshNs} ago, so the kid is unknown for now
+     * @return true when {@code done} will run; false when the fetcher is closed or {@link #MAX_WAITERS} callers
+     *         already wait (the kid is then unknown for now)
      */
     public boolean refetchForUnknownKid(Runnable done) {
         synchronized (this) {
-            if (closed) {
-                return false;
-            }
-            if (inFlight) {
-                waiters.add(done);
-                return true;
-            }
-            if (fetchedOnce && System.nanoTime() - lastFetchStartNs < options.minRefreshNs()) {
-                stats.onRefetchLimited(this);
+            if (closed || waiters.size() >= MAX_WAITERS) {
                 return false;
             }
             waiters.add(done);
-            fetchNowLocked();
+            if (inFlight) {
+                return true;
+            }
+            final long nowNs = System.nanoTime();
+            final long waitNs = fetchedOnce ? options.minRefreshNs() - (nowNs - lastFetchStartNs) : 0;
+            if (waitNs <= 0) {
+                fetchNowLocked();
+                return true;
+            }
+            if (next == null || next.getDelay(TimeUnit.NANOSECONDS) > waitNs) {
+                if (next != null) {
+                    next.cancel(false);
+                }
+                stats.onRefetchLimited(this);
+                next = scheduler.schedule(this::scheduledFetch, waitNs, TimeUnit.NANOSECONDS);
+            }
             return true;
         }
     }

@@ -78,15 +78,22 @@ class RemoteJwksTest {
     }
 
     @Test
-    void rateLimitsUnknownKidRefetches() throws Exception {
+    void rateLimitsUnknownKidRefetchesToOnePerWindowAndDefersTheRest() throws Exception {
         server.serve(jwksOf("k1", oldKey));
-        start(60_000, 5_000, 65536, 2000);
+        start(60_000, 1_000, 65536, 2000);
         jwks.firstFetch().get(5, TimeUnit.SECONDS);
         final int before = server.requests();
+        server.serve(jwksOf("k2", newKey));
+        final CountDownLatch all = new CountDownLatch(100);
         for (int i = 0; i < 100; i++) {
-            assertFalse(jwks.refetchForUnknownKid(() -> { }));
+            assertTrue(jwks.refetchForUnknownKid(all::countDown));
         }
-        assertEquals(before, server.requests());
+        Thread.sleep(300);
+        assertEquals(before, server.requests(), "nothing fetched inside the window");
+        assertEquals(100, all.getCount());
+        assertTrue(all.await(5, TimeUnit.SECONDS), "every waiter released by the one deferred fetch");
+        assertEquals(before + 1, server.requests());
+        assertEquals("[k2]", jwks.source().keys().describe());
     }
 
     @Test
