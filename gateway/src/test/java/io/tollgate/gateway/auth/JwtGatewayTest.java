@@ -5,14 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.util.List;
 
-import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.tollgate.gateway.testsupport.GatewayFixture;
 import io.tollgate.gateway.testsupport.RawHttp;
 import io.tollgate.gateway.testsupport.TestUpstream;
@@ -337,8 +335,6 @@ class JwtGatewayTest {
     }
 
     static String scrape() throws Exception {
-        final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        PrometheusTextFormatWriter.create().write(out, gateway.gateway().metrics().registry().scrape());
-        return out.toString(StandardCharsets.UTF_8);
+        return JwtGatewayTestSupport.scrape(gateway);
     }
 }
