@@ -23,16 +23,17 @@ import io.netty.util.internal.PlatformDependent;
  *       entries), and only while its issuer's key set has the generation it was verified under: a key removed from
  *       the JWKS invalidates what it verified at the next lookup.</li>
  *   <li>Replacement: an empty or expired way first, else the way whose token expires soonest.</li>
- *   <li>Hash: seeded per cache (from {@code SplittableRandom}-quality entropy given by the caller or
- *       {@code System.nanoTime}), four independent multiply-rotate lanes over 8-byte words (xxHash64's round)
- *       so a hit on a 1 KB token stays well under 100 ns. Collisions only cost a comparison; a forged token can at
- *       worst evict entries, never be taken for another (bytes are always compared in full).</li>
+ *   <li>Hash: seeded per cache, over the token's length and its last 32 bytes (signature bytes, unique per token)
+ *       with xxHash64's round and avalanche; then the whole token is compared, 8 bytes at a time. Collisions only
+ *       cost a comparison, and a forged token cannot evict anything (only verified tokens are inserted).</li>
  *   <li>Threading: confined to its event loop. Allocation: none in {@link #get} and {@link #put}.</li>
  * </ul>
  */
 public final class VerifiedTokenCache {
 
     private static final int WAYS = 4;
+    /** Bytes hashed from the end of a token (see the hashing notes). */
+    private static final int TAIL_BYTES = 32;
     private static final long P1 = 0x9E3779B185EBCA87L;
     private static final long P2 = 0xC2B2AE3D27D4EB4FL;
     private static final long P3 = 0x165667B19E3779F9L;
@@ -181,19 +182,17 @@ public final class VerifiedTokenCache {
 
     // ------------------------------------------------------------------ hashing: one function, three readers
 
+    /*
+     * Only the last TAIL_BYTES bytes (and the length) are hashed: they are the signature's, which differ between any
+     * two tokens, so they spread entries as well as the whole token would, at a fraction of the cost (the full
+     * comparison that follows is what makes a hit correct). It also cannot be turned against the cache: only tokens
+     * that verified are ever inserted, so a forged token sharing a tail with a cached one can cost a comparison but
+     * never evict anything.
+     */
+
     private long hashArray(byte[] b, int off, int len) {
-        long a1 = seed + P1 + P2;
-        long a2 = seed + P2;
-        long a3 = seed;
-        long a4 = seed - P1;
-        int i = 0;
-        for (; i + 32 <= len; i += 32) {
-            a1 = round(a1, leLong(b, off + i));
-            a2 = round(a2, leLong(b, off + i + 8));
-            a3 = round(a3, leLong(b, off + i + 16));
-            a4 = round(a4, leLong(b, off + i + 24));
-        }
-        long h = merge(a1, a2, a3, a4, len);
+        long h = seed ^ len * P1;
+        int i = len - Math.min(len, TAIL_BYTES);
         for (; i + 8 <= len; i += 8) {
             h = Long.rotateLeft(h ^ round(0, leLong(b, off + i)), 27) * P1 + P4;
         }
@@ -204,18 +203,8 @@ public final class VerifiedTokenCache {
     }
 
     private long hashAddress(long address, int len) {
-        long a1 = seed + P1 + P2;
-        long a2 = seed + P2;
-        long a3 = seed;
-        long a4 = seed - P1;
-        int i = 0;
-        for (; i + 32 <= len; i += 32) {
-            a1 = round(a1, PlatformDependent.getLong(address + i));
-            a2 = round(a2, PlatformDependent.getLong(address + i + 8));
-            a3 = round(a3, PlatformDependent.getLong(address + i + 16));
-            a4 = round(a4, PlatformDependent.getLong(address + i + 24));
-        }
-        long h = merge(a1, a2, a3, a4, len);
+        long h = seed ^ len * P1;
+        int i = len - Math.min(len, TAIL_BYTES);
         for (; i + 8 <= len; i += 8) {
             h = Long.rotateLeft(h ^ round(0, PlatformDependent.getLong(address + i)), 27) * P1 + P4;
         }
@@ -226,18 +215,8 @@ public final class VerifiedTokenCache {
     }
 
     private long hashBuf(ByteBuf b, int off, int len) {
-        long a1 = seed + P1 + P2;
-        long a2 = seed + P2;
-        long a3 = seed;
-        long a4 = seed - P1;
-        int i = 0;
-        for (; i + 32 <= len; i += 32) {
-            a1 = round(a1, b.getLongLE(off + i));
-            a2 = round(a2, b.getLongLE(off + i + 8));
-            a3 = round(a3, b.getLongLE(off + i + 16));
-            a4 = round(a4, b.getLongLE(off + i + 24));
-        }
-        long h = merge(a1, a2, a3, a4, len);
+        long h = seed ^ len * P1;
+        int i = len - Math.min(len, TAIL_BYTES);
         for (; i + 8 <= len; i += 8) {
             h = Long.rotateLeft(h ^ round(0, b.getLongLE(off + i)), 27) * P1 + P4;
         }
@@ -260,16 +239,6 @@ public final class VerifiedTokenCache {
         return Long.rotateLeft(acc + input * P2, 31) * P1;
     }
 
-    private static long merge(long a1, long a2, long a3, long a4, int len) {
-        long h = Long.rotateLeft(a1, 1) + Long.rotateLeft(a2, 7) + Long.rotateLeft(a3, 12)
-                + Long.rotateLeft(a4, 18);
-        h = (h ^ round(0, a1)) * P1 + P4;
-        h = (h ^ round(0, a2)) * P1 + P4;
-        h = (h ^ round(0, a3)) * P1 + P4;
-        h = (h ^ round(0, a4)) * P1 + P4;
-        return h + len;
-    }
-
     private static long avalanche(long h) {
         h ^= h >>> 33;
         h *= P2;
@@ -278,8 +247,19 @@ public final class VerifiedTokenCache {
         return h ^ h >>> 32;
     }
 
+    /** 32 bytes per step with one branch (XORs OR-ed together), then words, then bytes. */
     private boolean equalsAddress(long address, int slabOff, int len) {
+        final byte[] slab = this.slab;
         int i = 0;
+        for (; i + 32 <= len; i += 32) {
+            final long d = (PlatformDependent.getLong(address + i) ^ PlatformDependent.getLong(slab, slabOff + i))
+                    | (PlatformDependent.getLong(address + i + 8) ^ PlatformDependent.getLong(slab, slabOff + i + 8))
+                    | (PlatformDependent.getLong(address + i + 16) ^ PlatformDependent.getLong(slab, slabOff + i + 16))
+                    | (PlatformDependent.getLong(address + i + 24) ^ PlatformDependent.getLong(slab, slabOff + i + 24));
+            if (d != 0) {
+                return false;
+            }
+        }
         for (; i + 8 <= len; i += 8) {
             if (PlatformDependent.getLong(address + i) != PlatformDependent.getLong(slab, slabOff + i)) {
                 return false;
