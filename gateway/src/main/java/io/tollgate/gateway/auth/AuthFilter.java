@@ -23,9 +23,10 @@ import io.tollgate.gateway.route.DirectResponse;
  * 403 WWW-Authenticate: Bearer realm="tollgate", error="insufficient_scope"  org_mismatch, insufficient_role, no_matching_rule
  * }</pre>
  *
- * <p>Unknown {@code kid} on an issuer with a JWKS URL: the request is PAUSED while the JWKS is refetched
- * (rate-limited, bounded by the fetch timeout), then verified again and resumed or refused: a token signed with a
- * key the identity provider has just rotated in is never refused for being early.
+ * <p>Unknown {@code kid} (or no keys yet) on an issuer with a JWKS URL: the request is PAUSED while the JWKS is
+ * refetched (at most one fetch per {@code min-refresh-interval}, bounded by the fetch timeout), then verified again
+ * and resumed or refused: a token signed with a key the identity provider has just rotated in is never refused for
+ * being early.
  *
  * <p>Tenant isolation from the path refuses paths with dot segments, encoded dots or slashes, or backslashes
  * ({@code /v1/orgs/acme/../evil/x} would pass a byte comparison at {@code {org}} but reach another tenant after the
@@ -138,7 +139,8 @@ public final class AuthFilter implements RequestFilter {
         if (p == null) {
             buf.getBytes(off, st.scratch, 0, len);
             final AuthReason r = st.verifier.verify(st.scratch, len, nowMs);
-            if (r == AuthReason.UNKNOWN_KEY && mayPause && st.verifier.keySource().remote() != null) {
+            if ((r == AuthReason.UNKNOWN_KEY || r == AuthReason.KEYS_UNAVAILABLE) && mayPause
+                    && st.verifier.keySource().remote() != null) {
                 final long id = exchange.id();
                 final EventLoop loop = exchange.eventLoop();
                 final RemoteJwks remote = st.verifier.keySource().remote();
