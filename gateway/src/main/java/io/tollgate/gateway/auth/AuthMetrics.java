@@ -6,6 +6,8 @@ import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -19,6 +21,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *       (-1 before the first success); alert when it grows past a few refresh intervals.</li>
  * </ul>
  *
+ * <p>The families are registered once per registry and shared by every config built on it, so building the filters
+ * again (a reload) keeps the counters.
+ *
  * <p>Threading: {@link #onRequest} from event loops (Prometheus counters are thread-safe, lock-free); the JWKS
  * callbacks from fetcher threads. Allocation: none per increment.
  */
@@ -26,33 +31,51 @@ public final class AuthMetrics implements JwksStats {
 
     private static final AuthReason[] REASONS = AuthReason.values();
 
+    /** The families of one registry: registered once, shared by every config built on it (reloads). */
+    private static final class Families {
+        final Counter requests;
+        final Counter fetches;
+        final List<RemoteJwks> fetchers = new CopyOnWriteArrayList<>();
+
+        Families(PrometheusRegistry registry) {
+            requests = Counter.builder().name("tollgate_auth_requests_total")
+                    .help("Token checks on routes with auth, by issuer and outcome (reason ok, or the refusal code).")
+                    .labelNames("issuer", "reason").withoutExemplars().register(registry);
+            fetches = Counter.builder().name("tollgate_auth_jwks_fetches_total")
+                    .help("Remote JWKS fetches by issuer and outcome (ok, failed, deferred by the rate limit).")
+                    .labelNames("issuer", "outcome").withoutExemplars().register(registry);
+            GaugeWithCallback.builder().name("tollgate_auth_jwks_key_age_seconds")
+                    .help("Seconds since the issuer's keys in force were fetched; -1 before the first success.")
+                    .labelNames("issuer")
+                    .callback(cb -> {
+                        for (RemoteJwks j : fetchers) {
+                            cb.call(j.keyAgeSeconds(), j.issuer());
+                        }
+                    })
+                    .register(registry);
+        }
+    }
+
+    private static final Map<PrometheusRegistry, Families> FAMILIES = new WeakHashMap<>();
+
     /** [issuer index + 1][reason ordinal]; row 0 is issuer "none". */
     private final CounterDataPoint[][] requests;
-    private final Counter fetches;
-    private final List<RemoteJwks> fetchers = new CopyOnWriteArrayList<>();
+    private final Families families;
 
+    /**
+     * @param issuerNames the configured issuers, in index order (bounded label values)
+     */
     public AuthMetrics(PrometheusRegistry registry, List<String> issuerNames) {
-        final Counter c = Counter.builder().name("tollgate_auth_requests_total")
-                .help("Token checks on routes with auth, by issuer and outcome (reason ok, or the refusal code).")
-                .labelNames("issuer", "reason").withoutExemplars().register(registry);
+        synchronized (FAMILIES) {
+            families = FAMILIES.computeIfAbsent(registry, Families::new);
+        }
         requests = new CounterDataPoint[issuerNames.size() + 1][REASONS.length];
         for (int i = 0; i <= issuerNames.size(); i++) {
             for (AuthReason r : REASONS) {
-                requests[i][r.ordinal()] = c.labelValues(i == 0 ? "none" : issuerNames.get(i - 1), r.code());
+                requests[i][r.ordinal()] = families.requests.labelValues(i == 0 ? "none" : issuerNames.get(i - 1),
+                        r.code());
             }
         }
-        fetches = Counter.builder().name("tollgate_auth_jwks_fetches_total")
-                .help("Remote JWKS fetches by issuer and outcome (ok, failed, deferred).")
-                .labelNames("issuer", "outcome").withoutExemplars().register(registry);
-        GaugeWithCallback.builder().name("tollgate_auth_jwks_key_age_seconds")
-                .help("Seconds since the issuer's keys in force were fetched; -1 before the first success.")
-                .labelNames("issuer")
-                .callback(cb -> {
-                    for (RemoteJwks j : fetchers) {
-                        cb.call(j.keyAgeSeconds(), j.issuer());
-                    }
-                })
-                .register(registry);
     }
 
     /** Counts one outcome; {@code issuer} null when unknown. */
@@ -62,16 +85,21 @@ public final class AuthMetrics implements JwksStats {
 
     @Override
     public void register(RemoteJwks jwks) {
-        fetchers.add(jwks);
+        families.fetchers.add(jwks);
+    }
+
+    @Override
+    public void unregister(RemoteJwks jwks) {
+        families.fetchers.remove(jwks);
     }
 
     @Override
     public void onFetch(RemoteJwks jwks, boolean ok, boolean keysChanged) {
-        fetches.labelValues(jwks.issuer(), ok ? "ok" : "failed").inc();
+        families.fetches.labelValues(jwks.issuer(), ok ? "ok" : "failed").inc();
     }
 
     @Override
     public void onRefetchLimited(RemoteJwks jwks) {
-        fetches.labelValues(jwks.issuer(), "deferred").inc();
+        families.fetches.labelValues(jwks.issuer(), "deferred").inc();
     }
 }

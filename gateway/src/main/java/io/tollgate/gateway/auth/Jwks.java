@@ -2,7 +2,6 @@ package io.tollgate.gateway.auth;
 
 import java.io.ByteArrayInputStream;
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
 import java.security.AlgorithmParameters;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
@@ -413,9 +412,5 @@ public final class Jwks {
             return padded;
         }
         return b;
-    }
-
-    static String ascii(byte[] b) {
-        return new String(b, StandardCharsets.US_ASCII);
     }
 }

@@ -15,6 +15,10 @@ public interface JwksStats {
     default void register(RemoteJwks jwks) {
     }
 
+    /** A fetcher was closed (stop exporting its key age). */
+    default void unregister(RemoteJwks jwks) {
+    }
+
     /** A fetch ended. */
     default void onFetch(RemoteJwks jwks, boolean ok, boolean keysChanged) {
     }

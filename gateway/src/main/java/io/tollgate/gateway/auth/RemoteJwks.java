@@ -205,6 +205,7 @@ public final class RemoteJwks {
             released = waiters;
             waiters = new ArrayList<>();
         }
+        stats.unregister(this);
         released.forEach(Runnable::run);
     }
 

@@ -59,7 +59,7 @@ public final class VerifiedTokenCache {
      * @param slotBytes longest cacheable token
      */
     public VerifiedTokenCache(int entries, int slotBytes) {
-        this(entries, slotBytes, System.nanoTime() * P3 ^ System.identityHashCode(new Object()));
+        this(entries, slotBytes, java.util.concurrent.ThreadLocalRandom.current().nextLong());
     }
 
     VerifiedTokenCache(int entries, int slotBytes, long seed) {

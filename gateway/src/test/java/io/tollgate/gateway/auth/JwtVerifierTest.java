@@ -65,6 +65,22 @@ class JwtVerifierTest {
             + "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg";
 
     @Test
+    void verifiesRfc7515AppendixA1Hs256() {
+        // A.1: the header has a CRLF inside ({"typ":"JWT",\r\n "alg":"HS256"}), the key is a 64-byte oct JWK.
+        final String token = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9." + RFC_PAYLOAD
+                + ".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        final KeySet keys = Jwks.parse(ascii("{\"keys\":[{\"kty\":\"oct\",\"k\":\"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-"
+                + "EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow\"}]}"), true).keys();
+        assertTrue(signatureVerifies(JwsAlgorithm.HS256, keys, token));
+        assertFalse(signatureVerifies(JwsAlgorithm.HS256, keys, flipLastSignatureChar(token)));
+        final JwtVerifier v = verifier(issuer("joe", keys, JwsAlgorithm.HS256));
+        assertEquals(AuthReason.WRONG_AUDIENCE, verify(v, token, 1_300_819_000_000L));
+        // The same oct key is never read from a remote JWKS.
+        assertEquals(0, Jwks.parse(ascii("{\"keys\":[{\"kty\":\"oct\",\"k\":\"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-"
+                + "EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow\"}]}"), false).keys().size());
+    }
+
+    @Test
     void verifiesRfc7515AppendixA2Rs256() {
         final KeySet keys = Jwks.parse(("{\"keys\":[{\"kty\":\"RSA\",\"n\":\"" + A2_N + "\",\"e\":\"AQAB\"}]}")
                 .getBytes(StandardCharsets.US_ASCII), false).keys();
