@@ -51,6 +51,8 @@ public final class VerifiedTokenCache {
     private final long[] generations;
     private final Principal[] principals;
     private final byte[] slab;
+    /** A view of {@link #slab} whose position and limit are moved per comparison (no allocation). */
+    private final java.nio.ByteBuffer slabView;
     private long hits;
     private long misses;
 
@@ -73,6 +75,7 @@ public final class VerifiedTokenCache {
         this.generations = new long[n];
         this.principals = new Principal[n];
         this.slab = new byte[Math.multiplyExact(n, slotBytes)];
+        this.slabView = java.nio.ByteBuffer.wrap(slab);
     }
 
     public int capacity() {
@@ -104,9 +107,7 @@ public final class VerifiedTokenCache {
         final int base = setOf(h);
         for (int i = base; i < base + WAYS; i++) {
             if (hashes[i] == h && lengths[i] == length && principals[i] != null
-                    && (UNSAFE_LE && buf.hasMemoryAddress()
-                        ? equalsAddress(buf.memoryAddress() + offset, i * slotBytes, length)
-                        : equalsBuf(buf, offset, i * slotBytes, length))) {
+                    && equalsDirect(buf, offset, i * slotBytes, length)) {
                 return checked(i, nowMs);
             }
         }
@@ -245,6 +246,22 @@ public final class VerifiedTokenCache {
         h ^= h >>> 29;
         h *= P3;
         return h ^ h >>> 32;
+    }
+
+    /**
+     * A direct buffer's bytes against a slot: through the buffer's internal NIO view and
+     * {@code ByteBuffer.mismatch}, which the JDK vectorizes (32 bytes per instruction with AVX2), when the buffer
+     * has one; else word by word.
+     */
+    private boolean equalsDirect(ByteBuf buf, int offset, int slabOff, int length) {
+        if (buf.nioBufferCount() == 1) {
+            final java.nio.ByteBuffer view = buf.internalNioBuffer(offset, length);
+            slabView.limit(slabOff + length).position(slabOff);
+            return view.mismatch(slabView) < 0;
+        }
+        return UNSAFE_LE && buf.hasMemoryAddress()
+                ? equalsAddress(buf.memoryAddress() + offset, slabOff, length)
+                : equalsBuf(buf, offset, slabOff, length);
     }
 
     /** 32 bytes per step with one branch (XORs OR-ed together), then words, then bytes. */
