@@ -76,6 +76,7 @@ final class SettingsBinder {
         final Transport transport = t.require("transport") ? t.enumValue("transport", Transport.class) : null;
         final HttpSettings http = bindHttp(section(t, "http"));
         final TimeoutSettings timeouts = bindTimeouts(section(t, "timeouts"));
+        final Http2Settings http2 = bindHttp2(section(t, "http2"));
         bindTemplates(section(t, "defaults"));
         final List<ListenerSettings> listeners = bindListeners(t);
         final AdminSettings admin = bindAdmin(section(t, "admin"), listeners);
@@ -87,10 +88,10 @@ final class SettingsBinder {
         checkRootKeys(root, userRootKeys, t.knownKeys());
 
         if (eventLoops == null || transport == null || listeners == null || admin == null || http == null
-                || timeouts == null || upstreams == null || routes == null || accessLog == null) {
+                || timeouts == null || http2 == null || upstreams == null || routes == null || accessLog == null) {
             return null;
         }
-        return new GatewaySettings(eventLoops, transport, listeners, admin, http, timeouts, upstreams, routes,
+        return new GatewaySettings(eventLoops, transport, listeners, admin, http, timeouts, http2, upstreams, routes,
                 accessLog, source);
     }
 
@@ -142,6 +143,44 @@ final class SettingsBinder {
             return null;
         }
         return new HttpSettings(line.intValue(), header.intValue(), headers, body, response.intValue());
+    }
+
+    private Http2Settings bindHttp2(ObjectReader r) {
+        if (r == null) {
+            return null;
+        }
+        final Boolean enabled = r.require("enabled") ? r.bool("enabled") : null;
+        final Boolean cleartext = r.require("cleartext") ? r.bool("cleartext") : null;
+        final Integer streams = r.require("max-concurrent-streams")
+                ? r.int32("max-concurrent-streams", 1, Integer.MAX_VALUE) : null;
+        // RFC 9113 6.5.2: the window is at most 2^31-1; a header list needs room for at least a request line.
+        final Long headerList = r.require("max-header-list-size")
+                ? r.bytes("max-header-list-size", 1024, Integer.MAX_VALUE) : null;
+        final Long window = r.require("initial-window-size")
+                ? r.bytes("initial-window-size", 1, Integer.MAX_VALUE) : null;
+        final Integer resets = r.require("max-resets-per-window")
+                ? r.int32("max-resets-per-window", 1, Integer.MAX_VALUE) : null;
+        final Integer control = r.require("max-control-frames-per-window")
+                ? r.int32("max-control-frames-per-window", 1, Integer.MAX_VALUE) : null;
+        final Long windowNs = r.require("flood-window") ? r.positiveDurationNs("flood-window") : null;
+        final Integer empty = r.require("max-empty-data-frames")
+                ? r.int32("max-empty-data-frames", 1, Integer.MAX_VALUE) : null;
+        final Integer continuation = r.require("max-continuation-frames")
+                ? r.int32("max-continuation-frames", 1, Integer.MAX_VALUE) : null;
+        final Integer queued = r.require("max-queued-control-frames")
+                ? r.int32("max-queued-control-frames", 1, Integer.MAX_VALUE) : null;
+        r.finish();
+        if (windowNs != null && windowNs < 1_000_000_000L) {
+            r.problem("flood-window", "must be at least 1s (the limits count whole seconds)");
+            return null;
+        }
+        if (enabled == null || cleartext == null || streams == null || headerList == null || window == null
+                || resets == null || control == null || windowNs == null || empty == null || continuation == null
+                || queued == null) {
+            return null;
+        }
+        return new Http2Settings(enabled, cleartext, streams, headerList.intValue(), window.intValue(), resets,
+                control, windowNs, empty, continuation, queued);
     }
 
     private TimeoutSettings bindTimeouts(ObjectReader r) {

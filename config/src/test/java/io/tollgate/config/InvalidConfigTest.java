@@ -161,6 +161,26 @@ class InvalidConfigTest {
     }
 
     @Test
+    void rejectsHttp2WithoutStreams() {
+        assertSingleProblem("invalid/http2-no-streams.conf",
+                "http2-no-streams.conf:3: tollgate.http2.max-concurrent-streams: must be between 1 and 2147483647, got 0");
+    }
+
+    @Test
+    void rejectsHttp2HeaderListBelowOneKibibyte() {
+        assertSingleProblem("invalid/http2-header-list-too-small.conf",
+                "http2-header-list-too-small.conf:3: tollgate.http2.max-header-list-size: must be between 1024 and "
+                        + "2147483647 bytes, got 100");
+    }
+
+    @Test
+    void rejectsHttp2FloodWindowUnderOneSecond() {
+        assertSingleProblem("invalid/http2-flood-window-too-short.conf",
+                "http2-flood-window-too-short.conf:3: tollgate.http2.flood-window: must be at least 1s (the limits "
+                        + "count whole seconds)");
+    }
+
+    @Test
     void rejectsNonPositiveTimeout() {
         assertSingleProblem("invalid/non-positive-timeout.conf",
                 "non-positive-timeout.conf:3: tollgate.timeouts.connect: must be a positive duration, got \"0s\"");

@@ -32,6 +32,18 @@ class ValidConfigTest {
     }
 
     @Test
+    void http2DefaultsOfferH2OverTlsOnlyWithFloodLimits() throws Exception {
+        assertEquals(new Http2Settings(true, false, 128, 64 * 1024, 256 * 1024, 200, 1000,
+                TimeUnit.SECONDS.toNanos(10), 16, 16, 10000), ConfigLoader.loadString("", "x").http2());
+    }
+
+    @Test
+    void bindsHttp2() throws Exception {
+        assertEquals(new Http2Settings(true, true, 50, 16 * 1024, (int) MIB, 20, 1000, TimeUnit.SECONDS.toNanos(5),
+                16, 16, 10000), ConfigLoader.load(fixture("valid/http2.conf")).http2());
+    }
+
+    @Test
     void emptyTollgateObjectYieldsReferenceDefaults() throws Exception {
         assertEquals(ConfigLoader.loadString("", "x"), ConfigLoader.loadString("tollgate {}", "x"));
     }

@@ -18,6 +18,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
@@ -30,6 +31,7 @@ import io.tollgate.gateway.GatewayRuntime;
 import io.tollgate.gateway.filter.Exchange;
 import io.tollgate.gateway.filter.Principal;
 import io.tollgate.gateway.filter.RequestFilter;
+import io.tollgate.gateway.h2.Http2Server;
 import io.tollgate.gateway.http1.ChunkedDecoder;
 import io.tollgate.gateway.http1.HeaderIds;
 import io.tollgate.gateway.http1.Methods;
@@ -128,6 +130,12 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     /** Client headers never forwarded: the listener's identity headers and those the filters set. */
     private final byte[][] dropNames;
     private final FilterExchange exchange = new FilterExchange();
+    /** HTTP/2 for this listener (ALPN h2, or h2c by preface on a plain listener), or null. */
+    private final Http2Server http2;
+    /** Serving one HTTP/2 stream (behind a StreamBridge): one request, no connection accounting of its own. */
+    private final boolean stream;
+    /** On an h2c-capable plain listener: the first bytes were checked and are not the HTTP/2 preface. */
+    private boolean prefaceChecked;
     private final RequestHeadParser requestParser;
     private final RequestHead requestHead;
     private final ChunkedDecoder requestChunks;
@@ -227,6 +235,36 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
      */
     public DownstreamConnection(GatewayRuntime runtime, ConnectionStats listenerStats, TlsStats tlsStats,
                                 ClientIdentity identity) {
+        this(runtime, listenerStats, tlsStats, identity, null, false);
+    }
+
+    /**
+     * @param http2 HTTP/2 for this listener: taken on when the TLS handshake negotiates {@code h2}, or, on a plain
+     *              listener, when the connection opens with the HTTP/2 preface; null: HTTP/1.1 only
+     */
+    public DownstreamConnection(GatewayRuntime runtime, ConnectionStats listenerStats, TlsStats tlsStats,
+                                ClientIdentity identity, Http2Server http2) {
+        this(runtime, listenerStats, tlsStats, identity, http2, false);
+    }
+
+    /**
+     * The exchange handler of one HTTP/2 stream, behind the bridge that turns its frames into HTTP/1.1 bytes. The
+     * connection's TLS handshake was counted by the connection; its verified client identity is passed on.
+     */
+    public static DownstreamConnection forStream(GatewayRuntime runtime, ConnectionStats listenerStats,
+                                                 TlsStats tlsStats, ClientIdentity identity,
+                                                 X509Certificate clientCertificate, byte[] identityLines) {
+        final DownstreamConnection c = new DownstreamConnection(runtime, listenerStats, tlsStats, identity, null, true);
+        c.clientCertificate = clientCertificate;
+        c.identityLines = identityLines;
+        c.tlsOutcomeCounted = true;
+        return c;
+    }
+
+    private DownstreamConnection(GatewayRuntime runtime, ConnectionStats listenerStats, TlsStats tlsStats,
+                                 ClientIdentity identity, Http2Server http2, boolean stream) {
+        this.http2 = http2;
+        this.stream = stream;
         this.runtime = runtime;
         this.listenerStats = listenerStats;
         this.tlsStats = tlsStats;
@@ -262,7 +300,9 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
                     .getBytes(StandardCharsets.US_ASCII);
         }
         log.setClientAddress(clientAddress, 0, clientAddress.length);
-        listenerStats.opened();
+        if (!stream) {
+            listenerStats.opened();
+        }
         // The first request must arrive within the request-head timeout, like every later one after its first byte.
         arm(T_HEAD, System.nanoTime() + requestHeadTimeoutNs);
     }
@@ -283,6 +323,17 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         in = accumulate(in, (ByteBuf) msg);
         if (filterPaused && in != before) {
             requestHead.relocate(in.readerIndex() - beforeReaderIndex); // the paused head was copied
+        }
+        if (!prefaceChecked && http2 != null && tlsStats == null) {
+            final int preface = Http2Server.matchesPreface(in);
+            if (preface == 0) {
+                return; // too few bytes to tell
+            }
+            prefaceChecked = true;
+            if (preface > 0) {
+                switchToHttp2();
+                return;
+            }
         }
         processInbound();
     }
@@ -318,7 +369,9 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
             tlsOutcomeCounted = true;
             tlsStats.onHandshakeFailure(null);
         }
-        listenerStats.closed();
+        if (!stream) {
+            listenerStats.closed();
+        }
     }
 
     @Override
@@ -364,9 +417,33 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
                 if (clientCertificate != null && identity.forwardsAnything()) {
                     identityLines = identity.encode(clientCertificate);
                 }
+                if (http2 != null && "h2".equals(ssl.applicationProtocol())) {
+                    switchToHttp2();
+                }
             }
         } else {
             tlsStats.onHandshakeFailure(evt.cause());
+        }
+    }
+
+    /**
+     * Hands the connection to HTTP/2: this handler leaves the pipeline (it has served no request), the HTTP/2
+     * codec takes its place, and any bytes already read (the h2c preface) are passed to it.
+     */
+    private void switchToHttp2() {
+        stopTimer();
+        final ByteBuf buffered = in;
+        in = null;
+        if (!reading) {
+            reading = true;
+            ctx.channel().config().setAutoRead(true);
+        }
+        final ChannelPipeline pipeline = ctx.pipeline();
+        pipeline.remove(this);
+        http2.install(pipeline, clientCertificate, identityLines);
+        if (buffered != null) {
+            pipeline.fireChannelRead(buffered);
+            pipeline.fireChannelReadComplete();
         }
     }
 
@@ -457,7 +534,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         responseState = RS_WAIT;
         method = head.method();
         http10 = head.versionMinor() == 0;
-        keepAlive = head.keepAlive() && !runtime.draining();
+        keepAlive = !stream && head.keepAlive() && !runtime.draining();
         expectContinue = head.expectContinue();
         bytesIn = head.headLength();
         log.setMethod(in, head.methodOffset(), head.methodLength());

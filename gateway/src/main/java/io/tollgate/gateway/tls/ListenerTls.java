@@ -70,6 +70,12 @@ public final class ListenerTls {
             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
             ApplicationProtocolNames.HTTP_1_1);
+    /** h2 first: a client offering both gets HTTP/2 (RFC 7301 lets the server choose). */
+    private static final ApplicationProtocolConfig ALPN_H2_HTTP11 = new ApplicationProtocolConfig(
+            ApplicationProtocolConfig.Protocol.ALPN,
+            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+            ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1);
 
     /** One complete, immutable set of contexts and the settings (files) it was built from. */
     private record Contexts(TlsSettings settings, SslContext defaultContext, Mapping<String, SslContext> sniMapping) {
@@ -81,7 +87,11 @@ public final class ListenerTls {
     /** Replaced as a whole by {@link #reload}; read once per new connection. */
     private volatile Contexts contexts;
 
-    private ListenerTls(String listener, SslProvider provider, Contexts contexts, long handshakeTimeoutMs) {
+    private final boolean offerH2;
+
+    private ListenerTls(String listener, SslProvider provider, Contexts contexts, long handshakeTimeoutMs,
+                        boolean offerH2) {
+        this.offerH2 = offerH2;
         this.listener = listener;
         this.provider = provider;
         this.contexts = contexts;
@@ -95,18 +105,25 @@ public final class ListenerTls {
      *                               it does not know)
      */
     public static ListenerTls build(String listener, TlsSettings settings, SslProvider provider) {
-        return new ListenerTls(listener, provider, contexts(listener, settings, provider),
-                Math.max(1, TimeUnit.NANOSECONDS.toMillis(settings.handshakeTimeoutNs())));
+        return build(listener, settings, provider, false);
     }
 
-    private static Contexts contexts(String listener, TlsSettings settings, SslProvider provider) {
-        final SslContext defaultContext = context(listener, "cert-chain", settings, settings.certificate(), provider);
+    /** @param offerH2 advertise {@code h2} before {@code http/1.1} by ALPN */
+    public static ListenerTls build(String listener, TlsSettings settings, SslProvider provider, boolean offerH2) {
+        return new ListenerTls(listener, provider, contexts(listener, settings, provider, offerH2),
+                Math.max(1, TimeUnit.NANOSECONDS.toMillis(settings.handshakeTimeoutNs())), offerH2);
+    }
+
+    private static Contexts contexts(String listener, TlsSettings settings, SslProvider provider, boolean offerH2) {
+        final SslContext defaultContext = context(listener, "cert-chain", settings, settings.certificate(), provider,
+                offerH2);
         Mapping<String, SslContext> mapping = null;
         if (!settings.sni().isEmpty()) {
             final DomainWildcardMappingBuilder<SslContext> builder =
                     new DomainWildcardMappingBuilder<>(settings.sni().size(), defaultContext);
             for (SniCertificateSettings sni : settings.sni()) {
-                builder.add(sni.host(), context(listener, "sni " + sni.host(), settings, sni.certificate(), provider));
+                builder.add(sni.host(), context(listener, "sni " + sni.host(), settings, sni.certificate(), provider,
+                        offerH2));
             }
             mapping = builder.build();
         }
@@ -132,7 +149,7 @@ public final class ListenerTls {
         }
         final List<X509Certificate> clientCa = current.clientCaFile() == null ? current.clientCa()
                 : TlsFiles.rereadClientCa(current.clientCaFile());
-        contexts = contexts(listener, current.withFiles(certificate, sni, clientCa), provider);
+        contexts = contexts(listener, current.withFiles(certificate, sni, clientCa), provider, offerH2);
     }
 
     /** The settings the current contexts were built from (with the files as last loaded). */
@@ -146,7 +163,7 @@ public final class ListenerTls {
     }
 
     private static SslContext context(String listener, String what, TlsSettings settings, TlsCertificate certificate,
-                                      SslProvider provider) {
+                                      SslProvider provider, boolean offerH2) {
         final SslContext context;
         try {
             final SslContextBuilder builder = SslContextBuilder
@@ -154,7 +171,7 @@ public final class ListenerTls {
                     .sslProvider(provider)
                     .protocols(settings.protocols())
                     .ciphers(settings.ciphers(), IdentityCipherSuiteFilter.INSTANCE)
-                    .applicationProtocolConfig(ALPN_HTTP11);
+                    .applicationProtocolConfig(offerH2 ? ALPN_H2_HTTP11 : ALPN_HTTP11);
             switch (settings.clientAuth()) {
                 case OPTIONAL -> builder.clientAuth(ClientAuth.OPTIONAL)
                         .trustManager(settings.clientCa().toArray(new X509Certificate[0]));
