@@ -845,6 +845,7 @@ final class SettingsBinder {
                     + globalMaxRequestBodyBytes + " bytes), got " + maxBody + " bytes");
             maxBody = null;
         }
+        final Boolean websocket = required(r, "websocket", template) ? r.bool("websocket") : null;
         if (template) {
             return null;
         }
@@ -873,10 +874,14 @@ final class SettingsBinder {
             direct = d == null ? null : bindDirectResponse(d, false);
             actionOk &= direct != null;
         }
-        if (name == null || !matchOk || maxBody == null || !actionOk) {
+        if (websocket != null && websocket && hasDirect) {
+            r.invalid("websocket", "a direct-response route cannot upgrade to WebSocket");
+            actionOk = false;
+        }
+        if (name == null || !matchOk || maxBody == null || !actionOk || websocket == null) {
             return null;
         }
-        return new RouteSettings(name, host, pathPrefix, methods, upstream, direct, maxBody);
+        return new RouteSettings(name, host, pathPrefix, methods, upstream, direct, maxBody, websocket);
     }
 
     private boolean isGlobalMaxBody(ConfigValue v) {

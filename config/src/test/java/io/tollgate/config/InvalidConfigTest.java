@@ -181,6 +181,13 @@ class InvalidConfigTest {
     }
 
     @Test
+    void rejectsWebSocketOnADirectResponseRoute() {
+        assertSingleProblem("invalid/websocket-on-direct-response.conf",
+                "websocket-on-direct-response.conf:5: tollgate.routes[0].websocket: a direct-response route cannot "
+                        + "upgrade to WebSocket");
+    }
+
+    @Test
     void rejectsNonPositiveTimeout() {
         assertSingleProblem("invalid/non-positive-timeout.conf",
                 "non-positive-timeout.conf:3: tollgate.timeouts.connect: must be a positive duration, got \"0s\"");

@@ -110,7 +110,7 @@ class ValidConfigTest {
         assertEquals(List.of(
                 new RouteSettings("billing", "api.example.com", "/billing", List.of("GET", "POST"), "billing", null, 10 * MIB),
                 new RouteSettings("billing-writes", "api.example.com", "/billing", List.of("PUT"), "billing", null, MIB),
-                new RouteSettings("billing-v6", "[::1]", "/billing", List.of(), "billing", null, 10 * MIB)),
+                new RouteSettings("billing-v6", "[::1]", "/billing", List.of(), "billing", null, 10 * MIB, true)),
                 s.routes());
     }
 

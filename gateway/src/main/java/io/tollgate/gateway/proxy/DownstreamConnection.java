@@ -97,11 +97,15 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private static final int RQ_HEAD = 0;
     private static final int RQ_BODY = 1;
     private static final int RQ_DONE = 2;
+    /** After a WebSocket 101: client bytes go upstream as they come. */
+    private static final int RQ_TUNNEL = 3;
     // Response side. IDLE: no exchange. WAIT: exchange started, no final response head yet.
     private static final int RS_IDLE = 0;
     private static final int RS_WAIT = 1;
     private static final int RS_BODY = 2;
     private static final int RS_DONE = 3;
+    /** After a WebSocket 101: upstream bytes go to the client as they come. */
+    private static final int RS_TUNNEL = 4;
     // Request body framing.
     private static final int BODY_NONE = 0;
     private static final int BODY_LENGTH = 1;
@@ -180,6 +184,8 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private boolean http10;
     private boolean keepAlive;
     private boolean expectContinue;
+    /** A WebSocket handshake on a route that proxies them: Upgrade goes upstream, a 101 opens a tunnel. */
+    private boolean upgrade;
     private int requestBodyKind;
     private long requestBodyRemaining;
     private boolean discardingBody;
@@ -492,6 +498,10 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
                         if (!onRequestBody()) {
                             break;
                         }
+                    } else if (requestState == RQ_TUNNEL) {
+                        if (!onTunnelBytes()) {
+                            break;
+                        }
                     } else {
                         break; // RQ_DONE: wait for the response
                     }
@@ -521,6 +531,9 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
             // Every byte sent is forwarded and the body is still short: the upstream must not take a truncated
             // request as complete. (Bytes still buffered, e.g. while connecting, bring us back here later.)
             abort();
+        } else if (requestState == RQ_TUNNEL && (in == null || !in.isReadable())) {
+            releaseUpstream(false); // the client ended its side of the tunnel: end both
+            finishExchange();
         }
         // otherwise the exchange finishes, buffered pipelined requests are answered, then finishExchange closes
     }
@@ -565,6 +578,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         }
         route = r;
         stats = r.stats();
+        upgrade = r.websocket() && head.upgradeWebSocket() && method == Methods.GET && requestBodyKind == BODY_NONE;
         log.routeName = r.nameBytes();
         if (requestBodyKind == BODY_LENGTH && requestBodyRemaining > r.maxRequestBodyBytes()) {
             listenerStats.onRejected(-ParseStatus.BODY_TOO_LARGE);
@@ -696,6 +710,18 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         return true;
     }
 
+    /** Client bytes of a WebSocket tunnel, passed upstream as they are. */
+    private boolean onTunnelBytes() {
+        if (upstream == null || !upstream.isActive() || !upstream.isWritable()) {
+            return false; // backpressure: reading resumes when the upstream drains
+        }
+        final int n = in.readableBytes();
+        bytesIn += n;
+        upstream.write(in.readRetainedSlice(n));
+        upstreamNeedsFlush = true;
+        return true;
+    }
+
     /** The whole request is upstream: the upstream-response deadline starts now. */
     private void onRequestSent() {
         if (responseState == RS_WAIT) {
@@ -785,7 +811,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
                 clientAddress.length + identityLines.length + upstreamLinesLength));
         HeadEncoder.upstreamRequest(head, in, out, requestBodyKind == BODY_CHUNKED, tlsStats != null,
                 clientAddress, log.requestId, log.requestIdLength, forwardedFor, dropNames, identityLines,
-                upstreamLines, upstreamLinesLength);
+                upstreamLines, upstreamLinesLength, upgrade);
         return out;
     }
 
@@ -916,6 +942,9 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         } else if (responseState == RS_BODY) {
             pool.cluster().stats().onError(UpstreamStats.RESET);
             abort(); // truncated response: the client must see the connection end, not a short body
+        } else if (responseState == RS_TUNNEL) {
+            responseState = RS_DONE; // the upstream ended the tunnel: so does the client's connection
+            finishExchange();
         }
         flushBoth();
     }
@@ -960,8 +989,12 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
                 }
                 final int code = responseHead.status();
                 if (code < 200) {
+                    if (code == 101 && upgrade) {
+                        startTunnel();
+                        continue;
+                    }
                     if (code == 101) {
-                        // The gateway strips Upgrade, so a switch of protocols was never asked for.
+                        // Upgrade was stripped (the route does not proxy WebSocket): a switch was never asked for.
                         pool.cluster().stats().onError(UpstreamStats.PROTOCOL);
                         upstreamIn = release(upstreamIn);
                         failBeforeResponse(LocalReplies.UPSTREAM_PROTOCOL_ERROR);
@@ -1014,6 +1047,11 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
                 } else if (n == 0) {
                     break;
                 }
+            } else if (responseState == RS_TUNNEL) {
+                final int n = buf.readableBytes();
+                bytesOut += n;
+                ctx.write(buf.readRetainedSlice(n), ctx.voidPromise());
+                downstreamNeedsFlush = true;
             } else {
                 upstreamReusable = false; // bytes beyond the response: the upstream is out of step
                 break;
@@ -1028,9 +1066,36 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         if (upstream != null && !ctx.channel().isWritable()) {
             upstream.setAutoRead(false); // backpressure: resumes in channelWritabilityChanged
         }
+        if (responseState == RS_TUNNEL && in != null && in.isReadable()) {
+            processInbound(); // client bytes that arrived before the 101
+        }
         if (responseState == RS_DONE && !closing) {
             onResponseComplete();
         }
+    }
+
+    /**
+     * The upstream accepted a WebSocket handshake: its 101 goes to the client (Upgrade kept, connection: upgrade),
+     * and from here both directions are a byte tunnel, bounded by the idle timeout and ended by either side's close.
+     */
+    private void startTunnel() {
+        status = 101;
+        closeAfterResponse = true;
+        upstreamReusable = false;
+        upstreamHead = release(upstreamHead);
+        final ByteBuf out = ctx.alloc().directBuffer(HeadEncoder.downstreamResponseCapacity(responseHead,
+                responseLinesLength + 32));
+        HeadEncoder.downstreamResponse(responseHead, upstreamIn, out, true, false, false, false, responseLines,
+                responseLinesLength, true);
+        bytesOut += out.readableBytes();
+        ctx.write(out, ctx.voidPromise());
+        downstreamNeedsFlush = true;
+        responseHeadSent = true;
+        upstreamIn.skipBytes(responseHead.headLength());
+        responseParser.reset();
+        responseState = RS_TUNNEL;
+        requestState = RQ_TUNNEL;
+        arm(T_TRANSFER, lastProgressNs + idleTimeoutNs);
     }
 
     private void onResponseHead() {
@@ -1131,6 +1196,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         stats = null;
         pool = null;
         discardingBody = false;
+        upgrade = false;
         requestBodyStarted = false;
         requestBodyRemaining = 0;
         connectAttempts = 0;
@@ -1295,8 +1361,8 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private void updateReadInterest() {
         final boolean wanted = !closing
                 && (in == null || in.readableBytes() < INBOUND_HIGH_WATER_BYTES)
-                && !(requestState == RQ_BODY && !discardingBody && upstream != null && upstream.isActive()
-                && !upstream.isWritable());
+                && !((requestState == RQ_BODY && !discardingBody || requestState == RQ_TUNNEL) && upstream != null
+                && upstream.isActive() && !upstream.isWritable());
         if (wanted != reading) {
             reading = wanted;
             ctx.channel().config().setAutoRead(wanted);

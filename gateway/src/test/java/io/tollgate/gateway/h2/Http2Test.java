@@ -169,11 +169,9 @@ class Http2Test {
                 h2.get(stream, "/reset").frame(RST_STREAM, 0, stream, new byte[] {0, 0, 0, 8}); // CANCEL
             }
             h2.flush();
-            final RawH2.Frame goAway = h2.readGoAwayAndClose();
-            assertNotNull(goAway, "GOAWAY before the close");
-            assertEquals(ENHANCE_YOUR_CALM, goAway.goAwayError());
+            assertGoAway(h2.readGoAwayAndClose(), h2);
         }
-        assertEquals(before + 1, errors("rapid_reset"));
+        awaitErrors("rapid_reset", before + 1);
         assertServesAnother();
     }
 
@@ -186,9 +184,9 @@ class Http2Test {
                 h2.frame(CONTINUATION, 0, 1, RawH2.block("x-pad", "v"));
             }
             h2.flush();
-            assertNotNull(h2.readGoAwayAndClose());
+            assertGoAway(h2.readGoAwayAndClose(), h2);
         }
-        assertEquals(before + 1, errors("continuation_flood"));
+        awaitErrors("continuation_flood", before + 1);
         assertServesAnother();
     }
 
@@ -200,11 +198,9 @@ class Http2Test {
                 h2.frame(i % 2 == 0 ? PING : SETTINGS, 0, 0, i % 2 == 0 ? new byte[8] : new byte[0]);
             }
             h2.flush();
-            final RawH2.Frame goAway = h2.readGoAwayAndClose();
-            assertNotNull(goAway);
-            assertEquals(ENHANCE_YOUR_CALM, goAway.goAwayError());
+            assertGoAway(h2.readGoAwayAndClose(), h2);
         }
-        assertEquals(before + 1, errors("control_flood"));
+        awaitErrors("control_flood", before + 1);
         assertServesAnother();
     }
 
@@ -217,9 +213,9 @@ class Http2Test {
                 h2.frame(DATA, 0, 1, new byte[0]);
             }
             h2.flush();
-            assertNotNull(h2.readGoAwayAndClose());
+            assertGoAway(h2.readGoAwayAndClose(), h2);
         }
-        assertEquals(before + 1, errors("empty_data_flood"));
+        awaitErrors("empty_data_flood", before + 1);
         assertServesAnother();
     }
 
@@ -240,6 +236,27 @@ class Http2Test {
             assertTrue(r.status() == 431 || r.resetCode() > 0, "refused: " + r);
         }
         assertServesAnother();
+    }
+
+    /**
+     * The connection ended, and with a GOAWAY unless the server's close reset it first: a client still writing
+     * when the server closes can lose the GOAWAY to the reset (the counter is the authoritative check).
+     */
+    private static void assertGoAway(RawH2.Frame goAway, RawH2 h2) {
+        if (goAway == null) {
+            assertTrue(h2.writeRefused(), "the connection ended without GOAWAY although the client had stopped writing");
+            return;
+        }
+        assertTrue(goAway.goAwayError() == ENHANCE_YOUR_CALM || goAway.goAwayError() == 1 /* PROTOCOL_ERROR */,
+                "GOAWAY error " + goAway.goAwayError());
+    }
+
+    private static void awaitErrors(String reason, double expected) throws InterruptedException {
+        final long deadline = System.nanoTime() + 5_000_000_000L;
+        while (errors(reason) < expected && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(expected, errors(reason), reason);
     }
 
     private static void assertServesAnother() throws Exception {

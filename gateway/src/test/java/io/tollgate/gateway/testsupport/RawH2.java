@@ -50,6 +50,7 @@ public final class RawH2 implements AutoCloseable {
     private final OutputStream out;
     private final DataInputStream in;
     private final DefaultHttp2HeadersDecoder decoder = new DefaultHttp2HeadersDecoder(true);
+    private boolean writeRefused;
 
     /** Connects and sends the preface and an empty SETTINGS frame. */
     public RawH2(int port) throws IOException {
@@ -63,18 +64,37 @@ public final class RawH2 implements AutoCloseable {
         out.flush();
     }
 
-    /** Writes one frame (not flushed). */
+    /**
+     * Writes one frame (not flushed). A write the server refused by closing (a flood it cut short) is recorded in
+     * {@link #writeRefused()} instead of thrown: tests then read what the server said before it closed.
+     */
     public RawH2 frame(int type, int flags, int streamId, byte[] payload) throws IOException {
+        if (writeRefused) {
+            return this;
+        }
         final int n = payload.length;
-        out.write(new byte[] {(byte) (n >>> 16), (byte) (n >>> 8), (byte) n, (byte) type, (byte) flags,
-            (byte) (streamId >>> 24), (byte) (streamId >>> 16), (byte) (streamId >>> 8), (byte) streamId});
-        out.write(payload);
+        try {
+            out.write(new byte[] {(byte) (n >>> 16), (byte) (n >>> 8), (byte) n, (byte) type, (byte) flags,
+                (byte) (streamId >>> 24), (byte) (streamId >>> 16), (byte) (streamId >>> 8), (byte) streamId});
+            out.write(payload);
+        } catch (IOException e) {
+            writeRefused = true;
+        }
         return this;
     }
 
     public RawH2 flush() throws IOException {
-        out.flush();
+        try {
+            out.flush();
+        } catch (IOException e) {
+            writeRefused = true;
+        }
         return this;
+    }
+
+    /** Whether the server closed the connection while this client was still writing. */
+    public boolean writeRefused() {
+        return writeRefused;
     }
 
     /** A header block of HPACK literals: name, value, name, value... */
