@@ -704,10 +704,59 @@ final class SettingsBinder {
         final Integer ejectAfter = required(r, "eject-after-failures", template)
                 ? r.int32("eject-after-failures", 1, 1000) : null;
         final Long ejectionNs = required(r, "ejection-time", template) ? r.positiveDurationNs("ejection-time") : null;
-        if (template || endpoints == null || maxIdle == null || idleNs == null || ejectAfter == null || ejectionNs == null) {
+        // Like a listener's, an upstream's tls block is not a template key: a default would turn every upstream TLS.
+        UpstreamTlsSettings tls = null;
+        boolean tlsOk = true;
+        if (!template && r.has("tls")) {
+            final ObjectReader t = r.object("tls");
+            tls = t == null ? null : bindUpstreamTls(t);
+            tlsOk = tls != null;
+        }
+        if (template || endpoints == null || maxIdle == null || idleNs == null || ejectAfter == null || ejectionNs == null
+                || !tlsOk) {
             return null;
         }
-        return new UpstreamSettings(name, endpoints, maxIdle, idleNs, ejectAfter, ejectionNs);
+        return new UpstreamSettings(name, endpoints, maxIdle, idleNs, ejectAfter, ejectionNs, tls);
+    }
+
+    /** An upstream's {@code tls} block: every key optional; {@code tls {}} verifies against the JVM's trust store. */
+    private static UpstreamTlsSettings bindUpstreamTls(ObjectReader r) {
+        boolean ok = true;
+        String serverName = null;
+        if (r.has("server-name")) {
+            serverName = r.string("server-name");
+            if (serverName != null) {
+                serverName = serverName.trim().toLowerCase(Locale.ROOT);
+                final String problem = Syntax.serverNameProblem(serverName);
+                if (problem != null) {
+                    r.invalid("server-name", problem);
+                    serverName = null;
+                }
+            }
+            ok = serverName != null;
+        }
+        Path caFile = null;
+        List<X509Certificate> trusted = List.of();
+        if (r.has("ca")) {
+            caFile = filePath(r, "ca");
+            if (caFile == null) {
+                ok = false;
+            } else {
+                try {
+                    trusted = TlsFiles.readChain(caFile);
+                } catch (IllegalArgumentException e) {
+                    r.invalid("ca", fileProblem(r, "ca", caFile, e.getMessage()));
+                    ok = false;
+                }
+            }
+        }
+        TlsCertificate client = null;
+        if (r.has("cert-chain") || r.has("private-key")) {
+            client = bindCertificate(r);
+            ok &= client != null;
+        }
+        r.finish();
+        return ok ? new UpstreamTlsSettings(serverName, caFile, trusted, client) : null;
     }
 
     private static List<EndpointSettings> bindEndpoints(ObjectReader r) {

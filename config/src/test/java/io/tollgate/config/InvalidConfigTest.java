@@ -188,6 +188,35 @@ class InvalidConfigTest {
     }
 
     @Test
+    void rejectsAWildcardUpstreamServerName() {
+        assertSingleProblem("invalid/upstream-tls-wildcard-server-name.conf",
+                "upstream-tls-wildcard-server-name.conf:3: tollgate.upstreams.a.tls.server-name: invalid server name "
+                        + "\"*.example.com\": expected a DNS name (no wildcard, IP address or port)");
+    }
+
+    @Test
+    void rejectsAnUpstreamClientCertificateWithoutItsKey() {
+        assertSingleProblem("invalid/upstream-tls-cert-without-key.conf",
+                "upstream-tls-cert-without-key.conf:3: tollgate.upstreams.a.tls.private-key: required key is missing");
+    }
+
+    @Test
+    void rejectsAnUpstreamCaBundleThatIsNotPem() {
+        final List<String> problems = problemsOf("invalid/upstream-tls-ca-not-pem.conf");
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).startsWith("upstream-tls-ca-not-pem.conf:3: tollgate.upstreams.a.tls.ca: "),
+                problems.get(0));
+    }
+
+    @Test
+    void rejectsUnknownUpstreamTlsKey() {
+        final List<String> problems = problemsOf("invalid/upstream-tls-unknown-key.conf");
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).startsWith(
+                "upstream-tls-unknown-key.conf:3: tollgate.upstreams.a.tls.verify: unknown key"), problems.get(0));
+    }
+
+    @Test
     void rejectsNonPositiveTimeout() {
         assertSingleProblem("invalid/non-positive-timeout.conf",
                 "non-positive-timeout.conf:3: tollgate.timeouts.connect: must be a positive duration, got \"0s\"");

@@ -115,6 +115,22 @@ class ValidConfigTest {
     }
 
     @Test
+    void bindsUpstreamTls() throws Exception {
+        final GatewaySettings s = ConfigLoader.load(fixture("valid/upstream-tls.conf"));
+        final UpstreamTlsSettings open = s.upstream("public").tls();
+        assertNull(open.serverName());
+        assertNull(open.caFile());
+        assertEquals(List.of(), open.trusted());
+        assertNull(open.clientCertificate());
+        final UpstreamTlsSettings ledger = s.upstream("ledger").tls();
+        assertEquals("ledger.internal", ledger.serverName());
+        assertEquals(1, ledger.trusted().size());
+        assertNull(ledger.clientCertificate());
+        final UpstreamTlsSettings mtls = s.upstream("mtls").tls();
+        assertEquals("CN=localhost", mtls.clientCertificate().chain().get(0).getSubjectX500Principal().getName());
+    }
+
+    @Test
     void bindsAccessLogToFile() throws Exception {
         final GatewaySettings s = ConfigLoader.load(fixture("valid/access-log-file.conf"));
         assertEquals(new AccessLogSettings(true, "/var/log/tollgate/access.log", 4 * (int) MIB), s.accessLog());
