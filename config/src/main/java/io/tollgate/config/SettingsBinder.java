@@ -343,6 +343,26 @@ final class SettingsBinder {
                 && r.has("forward-client-identity") ? bindIdentityHeaders(r) : null;
         final Long reloadNs = required(r, "reload-interval", template) && r.has("reload-interval")
                 ? r.positiveDurationNs("reload-interval") : null;
+        final Long ticketNs = required(r, "session-ticket-key-rotation", template)
+                && r.has("session-ticket-key-rotation") ? r.positiveDurationNs("session-ticket-key-rotation") : null;
+        if (ticketNs != null && ticketNs < 60_000_000_000L) {
+            r.invalid("session-ticket-key-rotation", "must be at least 1m, got " + ObjectReader.describe(
+                    r.get("session-ticket-key-rotation")));
+        }
+        // ocsp-response is per listener, like the certificate it vouches for.
+        Path ocspFile = null;
+        boolean ocspOk = true;
+        if (!template && r.has("ocsp-response")) {
+            ocspFile = filePath(r, "ocsp-response");
+            ocspOk = ocspFile != null;
+            if (ocspFile != null) {
+                final String problem = TlsFiles.ocspResponseProblem(ocspFile);
+                if (problem != null) {
+                    r.invalid("ocsp-response", fileProblem(r, "ocsp-response", ocspFile, problem));
+                    ocspOk = false;
+                }
+            }
+        }
         Path clientCaFile = null;
         List<X509Certificate> clientCa = List.of();
         boolean clientCaOk = true;
@@ -371,11 +391,12 @@ final class SettingsBinder {
         }
         r.finish();
         if (template || certificate == null || protocols == null || ciphers == null || handshakeNs == null
-                || sni == null || clientAuth == null || identity == null || reloadNs == null || !clientCaOk) {
+                || sni == null || clientAuth == null || identity == null || reloadNs == null || !clientCaOk
+                || ticketNs == null || ticketNs < 60_000_000_000L || !ocspOk) {
             return null;
         }
         return new TlsSettings(certificate, protocols, ciphers, handshakeNs, sni, clientAuth, clientCaFile, clientCa,
-                identity, reloadNs);
+                identity, reloadNs, ticketNs, ocspFile);
     }
 
     /** {@code cert-chain} and {@code private-key} of {@code r}, both required. */

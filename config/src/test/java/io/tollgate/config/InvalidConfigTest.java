@@ -217,6 +217,21 @@ class InvalidConfigTest {
     }
 
     @Test
+    void rejectsATicketKeyRotationUnderAMinute() {
+        assertSingleProblem("invalid/tls-ticket-rotation-too-short.conf",
+                "tls-ticket-rotation-too-short.conf:3: tollgate.listeners[0].tls.session-ticket-key-rotation: must be "
+                        + "at least 1m, got \"10s\"");
+    }
+
+    @Test
+    void rejectsAnOcspResponseThatIsNotDer() {
+        final List<String> problems = problemsOf("invalid/tls-ocsp-not-der.conf");
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).startsWith("tls-ocsp-not-der.conf:3: tollgate.listeners[0].tls.ocsp-response: ")
+                && problems.get(0).contains("not a DER-encoded OCSP response"), problems.get(0));
+    }
+
+    @Test
     void rejectsNonPositiveTimeout() {
         assertSingleProblem("invalid/non-positive-timeout.conf",
                 "non-positive-timeout.conf:3: tollgate.timeouts.connect: must be a positive duration, got \"0s\"");

@@ -279,6 +279,11 @@ public final class Gateway implements AutoCloseable {
         return ((InetSocketAddress) ch.localAddress()).getPort();
     }
 
+    /** A TLS listener's contexts (e.g. to rotate its session-ticket key now), or null for a plain listener. */
+    public ListenerTls listenerTls(String listenerName) {
+        return listenerTls.get(listenerName);
+    }
+
     /** The bound admin port, or -1 when the admin listener is disabled. */
     public int adminPort() {
         return admin == null ? -1 : admin.port();
