@@ -20,6 +20,7 @@ public final class LimiterStats {
     final LongAdder lateReplies = new LongAdder();
     final LongAdder timeouts = new LongAdder();
     final LongAdder redisErrors = new LongAdder();
+    volatile Throwable lastError;
 
     LimiterStats(int limits, int quotas) {
         this.limits = limits;
@@ -84,6 +85,11 @@ public final class LimiterStats {
     /** Replies that arrived after the deadline (a lease reply is still credited). */
     public long lateReplies() {
         return lateReplies.sum();
+    }
+
+    /** The most recent Redis or connection error (for a log line with {@link #redisErrors()}), or null. */
+    public Throwable lastError() {
+        return lastError;
     }
 
     /** Calls that ended in a Redis or connection error. */

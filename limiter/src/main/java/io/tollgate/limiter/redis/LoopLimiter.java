@@ -417,6 +417,7 @@ public final class LoopLimiter implements AutoCloseable {
         if (c.error != null || !(c.reply != null && c.reply.size() >= 1 + 3 * (c.keys.length))) {
             if (!late) {
                 owner.stats.redisErrors.increment();
+                owner.stats.lastError = c.error != null ? c.error : new IllegalStateException("malformed reply " + c.reply);
                 owner.breaker.onFailure(now);
             }
             if (c.waiter != null) {

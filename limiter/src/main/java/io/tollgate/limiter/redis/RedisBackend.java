@@ -298,7 +298,8 @@ public final class RedisBackend implements AutoCloseable {
         for (RedisClusterNode n : t.cluster.getPartitions()) {
             if (n.is(RedisClusterNode.NodeFlag.UPSTREAM)) {
                 try {
-                    t.cluster.getConnection(n.getNodeId());
+                    // Writes are routed by (intent, host, port): open exactly that connection.
+                    t.cluster.getConnection(n.getUri().getHost(), n.getUri().getPort());
                 } catch (RedisException e) {
                     // Node down: the topology refresh will drop or replace it.
                 }
