@@ -53,6 +53,8 @@ public final class LoopLimiter implements AutoCloseable {
     private final long[] leaseHashes;
     private final Lease[] leases;
     private final int leaseMask;
+    private final int limitCount;
+    private final long leaseHoldNs;
 
     // Local fallback: limit / share per loop, rebuilt when the share changes.
     private LocalRateLimiter fallback;
@@ -71,6 +73,8 @@ public final class LoopLimiter implements AutoCloseable {
         this.leaseHashes = new long[cap];
         this.leases = new Lease[cap];
         this.leaseMask = cap - 1;
+        this.limitCount = owner.limits.size();
+        this.leaseHoldNs = owner.leaseHoldNs;
         final long sweepNs = Math.max(1_000_000L, owner.leaseHoldNs / 2);
         this.sweeper = owner.timer.scheduleWithFixedDelay(() -> executor.execute(sweepTask), sweepNs, sweepNs, TimeUnit.NANOSECONDS);
     }
@@ -94,7 +98,7 @@ public final class LoopLimiter implements AutoCloseable {
             final Lease lease = findLease(hash);
             if (lease != null) {
                 final long cost = req.cost;
-                if (lease.units >= cost && nowNs - lease.grantedNs - owner.leaseHoldNs < 0) {
+                if (lease.units >= cost && nowNs - lease.grantedNs - leaseHoldNs < 0) {
                     lease.units -= cost;
                     fromLease(req, lease, nowNs);
                     if (lease.units <= lease.lowWater && !lease.refilling && nowNs - lease.blockedUntilNs >= 0) {
@@ -134,18 +138,19 @@ public final class LoopLimiter implements AutoCloseable {
         return AcquireStatus.PENDING;
     }
 
+    /** Whether every rate level is leased (and there is at least one): quotas ride along with the lease. */
     private boolean allLeased(LimitRequest req) {
-        for (int i = 0; i < req.levels; i++) {
-            if (!req.quota[i] && owner.limits.get(req.ids[i]).enforcement() != Enforcement.LEASED) {
-                return false;
-            }
-        }
+        final boolean[] leasedLimit = owner.leased;
+        boolean any = false;
         for (int i = 0; i < req.levels; i++) {
             if (!req.quota[i]) {
-                return true; // at least one leased limit; quotas ride along
+                if (!leasedLimit[req.ids[i]]) {
+                    return false;
+                }
+                any = true;
             }
         }
-        return false;
+        return any;
     }
 
     // ---------------------------------------------------------------- leases
@@ -607,7 +612,7 @@ public final class LoopLimiter implements AutoCloseable {
     // ---------------------------------------------------------------- keys and arguments
 
     private int slot(int id, boolean quota, DecisionSource s, boolean allowed) {
-        return LimiterStats.slot(quota ? owner.limits.size() + id : id, s, allowed);
+        return LimiterStats.slot(quota ? limitCount + id : id, s, allowed);
     }
 
     /** Redis keys of every level: {t:<tag>}:<name>:<version>:<subject>. Allocates. */

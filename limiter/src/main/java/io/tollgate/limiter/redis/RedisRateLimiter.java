@@ -107,6 +107,8 @@ public final class RedisRateLimiter implements AutoCloseable {
     final byte[][] limitT;
     final byte[][] limitB;
     final byte[][] limitShadow;
+    /** Per limit id: whether it is {@link Enforcement#LEASED} (read on the hot path instead of the records). */
+    final boolean[] leased;
     final byte[][] quotaName;
     final byte[][] quotaVersion;
     final byte[][] quotaLimit;
@@ -131,8 +133,10 @@ public final class RedisRateLimiter implements AutoCloseable {
         limitT = new byte[n][];
         limitB = new byte[n][];
         limitShadow = new byte[n][];
+        leased = new boolean[n];
         for (int i = 0; i < n; i++) {
             final LimitDefinition d = this.limits.get(i);
+            leased[i] = d.enforcement() == Enforcement.LEASED;
             limitName[i] = d.nameBytes();
             limitVersion[i] = ascii(d.version());
             limitT[i] = ascii(Long.toString(d.spec().emissionIntervalNs()));
