@@ -37,7 +37,7 @@ class LeasedLimiterTest {
 
     static RedisRateLimiter limiter(LimitDefinition def) {
         return new RedisRateLimiter(backend, List.of(def), List.of(), RedisRateLimiter.Options.defaults().withInstances(1)
-                .withDeadline(Duration.ofMillis(500)).withLeaseHold(Duration.ofSeconds(30)));
+                .withDeadline(Duration.ofSeconds(2)).withLeaseHold(Duration.ofSeconds(30)));
     }
 
     @Test
