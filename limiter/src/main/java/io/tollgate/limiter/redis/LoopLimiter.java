@@ -83,7 +83,9 @@ public final class LoopLimiter implements AutoCloseable {
      * Decides {@code req}.
      *
      * @param req the request (levels, keys, cost); receives the result
-     * @param nowNs {@link System#nanoTime()} read by the caller for this request
+     * @param nowNs {@link System#nanoTime()} read by the caller for this request, not a cached or synthetic
+     *              clock: the deadline, lease ages, backoffs and the breaker compare it with readings the
+     *              limiter takes itself on completion
      * @param listener called exactly once, on this loop's executor, if and only if PENDING is returned
      * @return {@link AcquireStatus#DECIDED} (result in {@code req} now) or {@link AcquireStatus#PENDING}
      */
