@@ -90,45 +90,28 @@ public final class LoopLimiter implements AutoCloseable {
      * @return {@link AcquireStatus#DECIDED} (result in {@code req} now) or {@link AcquireStatus#PENDING}
      */
     public AcquireStatus acquire(LimitRequest req, long nowNs, DecisionListener listener) {
-        final int n = req.levels;
-        if (n == 0) {
-            req.bind(true, DecisionSource.REDIS);
-            return AcquireStatus.DECIDED;
-        }
-        if (allLeased(req)) {
+        if (req.levels != 0 && allLeased(req)) {
+            // The hot path, kept small so that it compiles and inlines well; everything else is out of line.
             final long hash = identityHash(req);
             final Lease lease = findLease(hash);
-            if (lease != null) {
-                final long cost = req.cost;
-                if (lease.units >= cost && nowNs - lease.grantedNs - leaseHoldNs < 0) {
-                    lease.units -= cost;
-                    fromLease(req, lease, nowNs);
-                    if (lease.units <= lease.lowWater && !lease.refilling && nowNs - lease.blockedUntilNs >= 0) {
-                        refill(lease, nowNs);
-                    }
-                    return AcquireStatus.DECIDED;
+            final long cost = req.cost;
+            if (lease != null && lease.units >= cost && nowNs - lease.grantedNs - leaseHoldNs < 0) {
+                lease.units -= cost;
+                fromLease(req, lease, nowNs);
+                if (lease.units <= lease.lowWater) {
+                    maybeRefill(lease, nowNs);
                 }
-                if (nowNs - lease.blockedUntilNs < 0) {
-                    deniedByLease(req, lease, nowNs);
-                    return AcquireStatus.DECIDED;
-                }
-            }
-            if (!owner.breaker.tryAcquirePermission(nowNs)) {
-                decideByFailureMode(req, nowNs);
                 return AcquireStatus.DECIDED;
             }
-            final Lease l = lease != null ? lease : newLease(req, hash);
-            if (l.units > 0 && nowNs - l.grantedNs - owner.leaseHoldNs >= 0) {
-                giveBack(l);
-            }
-            // A refill already on its way may not cover this request: ask for exactly its cost then.
-            final long want = l.refilling ? req.cost : Math.max(l.leaseSize, req.cost);
-            req.pending = true;
-            new Call(this, l, req, listener, l.keys, l.args(want, req.cost), nowNs, !l.refilling).send();
-            if (!l.refilling) {
-                l.refilling = true;
-            }
-            return AcquireStatus.PENDING;
+            return leasedMiss(req, nowNs, listener, hash, lease);
+        }
+        return exact(req, nowNs, listener);
+    }
+
+    private AcquireStatus exact(LimitRequest req, long nowNs, DecisionListener listener) {
+        if (req.levels == 0) {
+            req.bind(true, DecisionSource.REDIS);
+            return AcquireStatus.DECIDED;
         }
         if (!owner.breaker.tryAcquirePermission(nowNs)) {
             decideByFailureMode(req, nowNs);
@@ -138,6 +121,35 @@ public final class LoopLimiter implements AutoCloseable {
         final byte[][] keys = keys(req);
         new Call(this, null, req, listener, keys, args(req, req.cost, req.cost), nowNs, false).send();
         return AcquireStatus.PENDING;
+    }
+
+    /** Leased, but no units on hand (or none usable): deny while backed off, or ask Redis. */
+    private AcquireStatus leasedMiss(LimitRequest req, long nowNs, DecisionListener listener, long hash, Lease lease) {
+        if (lease != null && nowNs - lease.blockedUntilNs < 0) {
+            deniedByLease(req, lease, nowNs);
+            return AcquireStatus.DECIDED;
+        }
+        if (!owner.breaker.tryAcquirePermission(nowNs)) {
+            decideByFailureMode(req, nowNs);
+            return AcquireStatus.DECIDED;
+        }
+        final Lease l = lease != null ? lease : newLease(req, hash);
+        if (l.units > 0 && nowNs - l.grantedNs - leaseHoldNs >= 0) {
+            giveBack(l);
+        }
+        // A refill already on its way may not cover this request: ask for exactly its cost then.
+        final boolean refill = !l.refilling;
+        final long want = refill ? Math.max(l.leaseSize, req.cost) : req.cost;
+        req.pending = true;
+        l.refilling = true;
+        new Call(this, l, req, listener, l.keys, l.args(want, req.cost), nowNs, refill).send();
+        return AcquireStatus.PENDING;
+    }
+
+    private void maybeRefill(Lease lease, long nowNs) {
+        if (!lease.refilling && nowNs - lease.blockedUntilNs >= 0) {
+            refill(lease, nowNs);
+        }
     }
 
     /** Whether every rate level is leased (and there is at least one): quotas ride along with the lease. */
