@@ -208,7 +208,7 @@ public final class PolicyModule {
         } catch (RuntimeException e) {
             throw new PolicyLoadException("module cannot be compiled: " + e.getMessage(), e);
         }
-        String name = trustedTermination ? sectionName(module) : "";
+        String name = sectionName(module);
         PolicyModule pm = new PolicyModule(name, wasm.clone(), module, factory, capped, attributes, ctx, ctxCapacity, out,
                 watchdog, limits);
         try {
@@ -231,7 +231,7 @@ public final class PolicyModule {
         return new PolicyInstance(this);
     }
 
-    /** Policy name from the compiler's custom section ("" for other modules). */
+    /** Policy name from the compiler's {@value PolicyCompiler#SECTION_NAME} section; "" when absent. Informational. */
     public String name() {
         return name;
     }
@@ -370,11 +370,17 @@ public final class PolicyModule {
 
     private static String sectionName(WasmModule module) {
         if (module.customSection(PolicyCompiler.SECTION_NAME) instanceof UnknownCustomSection s) {
-            ByteBuffer in = ByteBuffer.wrap(s.bytes());
-            int len = (int) leb(in);
-            byte[] b = new byte[len];
-            in.get(b);
-            return new String(b, StandardCharsets.UTF_8);
+            try {
+                ByteBuffer in = ByteBuffer.wrap(s.bytes());
+                int len = (int) leb(in);
+                if (len >= 0 && len <= in.remaining() && len <= 256) {
+                    byte[] b = new byte[len];
+                    in.get(b);
+                    return new String(b, StandardCharsets.UTF_8);
+                }
+            } catch (java.nio.BufferUnderflowException e) {
+                return "";
+            }
         }
         return "";
     }
