@@ -61,7 +61,8 @@ public final class Decision {
         return (status & 0xFFFF) | ((long) (reason & 0xFFFF) << 32) | ((long) (ruleId & 0xFFFF) << 48);
     }
 
-    static long hostFailure(int status, Failure failure) {
+    /** A HOST_FAILURE decision: the host denied with {@code status} because of {@code failure}. */
+    public static long hostFailure(int status, Failure failure) {
         return (status & 0xFFFF) | HOST_FAILURE_BIT | ((long) failure.ordinal() << 32);
     }
 
@@ -96,7 +97,7 @@ public final class Decision {
     }
 
     /** True when a policy (not the host) may have returned this value. */
-    static boolean isWellFormed(long decision) {
+    public static boolean isWellFormed(long decision) {
         if ((decision & RESERVED_MASK) != 0) {
             return false;
         }
