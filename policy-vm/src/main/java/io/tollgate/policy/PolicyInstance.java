@@ -4,6 +4,7 @@ import com.dylibso.chicory.runtime.ChicoryInterruptedException;
 import com.dylibso.chicory.runtime.ExportFunction;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
+import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
@@ -59,6 +60,7 @@ public final class PolicyInstance implements AutoCloseable {
     private final long rebuildIntervalNs;
     private final PolicyWatchdog.Guard guard;
 
+    private final MethodHandle direct;
     private Instance instance;
     private Memory memory;
     private ExportFunction evalFn;
@@ -86,6 +88,7 @@ public final class PolicyInstance implements AutoCloseable {
         this.deadlineNs = module.limits().deadlineNs();
         this.rebuildIntervalNs = module.limits().rebuildIntervalNs();
         this.guard = module.watchdogRequired() ? PolicyWatchdog.shared().register() : null;
+        this.direct = module.evalHandle();
         bind(module.instantiate());
         clear();
     }
@@ -248,11 +251,16 @@ public final class PolicyInstance implements AutoCloseable {
             g.arm(System.nanoTime() + deadlineNs);
         }
         try {
-            decision = evalFn.apply(NO_ARGS)[0];
+            decision = direct != null ? (long) direct.invokeExact(memory, instance) : evalFn.apply(NO_ARGS)[0];
         } catch (ChicoryInterruptedException e) {
             decision = 0;
             failure = Decision.Failure.TIMEOUT;
         } catch (RuntimeException | StackOverflowError e) {
+            decision = 0;
+            failure = Decision.Failure.TRAP;
+        } catch (Error e) {
+            throw e;
+        } catch (Throwable e) {
             decision = 0;
             failure = Decision.Failure.TRAP;
         } finally {

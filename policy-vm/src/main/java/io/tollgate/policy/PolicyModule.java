@@ -21,6 +21,8 @@ import com.dylibso.chicory.wasm.types.UnknownCustomSection;
 import com.dylibso.chicory.wasm.types.ValType;
 import io.tollgate.policy.lang.PolicyAst;
 import io.tollgate.policy.lang.PolicyCompiler;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
@@ -64,6 +66,7 @@ import java.util.function.Function;
  * <p>Threading: immutable after construction except the failure counters ({@link LongAdder}s).
  */
 public final class PolicyModule {
+    private static final String GENERATED_CLASS = "com.dylibso.chicory.$gen.TollgatePolicy";
     private final String name;
     private final byte[] wasm;
     private final WasmModule module;
@@ -77,13 +80,16 @@ public final class PolicyModule {
     private final int outAddress;
     private final boolean watchdogRequired;
     private final PolicyLimits limits;
+    private final int evalFunctionIndex;
+    private MethodHandle evalHandle;
     private final LongAdder[] failures = new LongAdder[Decision.Failure.values().length];
     private final LongAdder rebuilds = new LongAdder();
 
     private PolicyModule(String name, byte[] wasm, WasmModule module, Function<Instance, Machine> machineFactory,
             MemoryLimits memoryLimits, List<String> attributes, int ctxAddress, int ctxCapacity, int outAddress,
-            boolean watchdogRequired, PolicyLimits limits) {
+            boolean watchdogRequired, PolicyLimits limits, int evalFunctionIndex) {
         this.name = name;
+        this.evalFunctionIndex = evalFunctionIndex;
         this.wasm = wasm;
         this.module = module;
         this.machineFactory = machineFactory;
@@ -204,19 +210,70 @@ public final class PolicyModule {
         boolean watchdog = !trustedTermination && mayRunLong(module);
         Function<Instance, Machine> factory;
         try {
-            factory = MachineFactoryCompiler.builder(module).withInterpreterFallback(InterpreterFallback.FAIL).compile();
+            factory = MachineFactoryCompiler.builder(module).withClassName(GENERATED_CLASS)
+                    .withInterpreterFallback(InterpreterFallback.FAIL).compile();
         } catch (RuntimeException e) {
             throw new PolicyLoadException("module cannot be compiled: " + e.getMessage(), e);
         }
         String name = sectionName(module);
         PolicyModule pm = new PolicyModule(name, wasm.clone(), module, factory, capped, attributes, ctx, ctxCapacity, out,
-                watchdog, limits);
+                watchdog, limits, evalExport.index());
+        Instance trial;
         try {
-            pm.instantiate();
+            trial = pm.instantiate();
         } catch (RuntimeException e) {
             throw new PolicyLoadException("module cannot be instantiated: " + e.getMessage(), e);
         }
+        pm.evalHandle = directEvalHandle(trial, evalExport.index());
         return pm;
+    }
+
+    /**
+     * The compiled static method of {@code tollgate_eval}, as {@code (Memory, Instance) -> long}, or null.
+     *
+     * <p>Why: Chicory's public call path ({@link com.dylibso.chicory.runtime.ExportFunction#apply}) returns a
+     * fresh {@code long[]} per call (24 bytes), which escape analysis removes only when the whole call chain is
+     * inlined at a monomorphic site; with several policy modules loaded (one generated class each) the site in
+     * {@link PolicyInstance} is megamorphic and the array is allocated. The runtime compiler emits each function
+     * {@code N} as {@code public static func_N(params..., Memory, Instance)} in {@code <class>FuncGroup_<k>} (checked
+     * against Chicory 1.7.5; the group class is package-private, so the method is made accessible by reflection);
+     * calling it through a {@link MethodHandle} allocates nothing. If a Chicory upgrade
+     * changes that layout, this returns null and instances fall back to the export call (correct, 24 B/op), and
+     * {@code AllocationTest} fails to say so.
+     */
+    private static MethodHandle directEvalHandle(Instance instance, int functionIndex) {
+        ClassLoader loader = instance.getMachine().getClass().getClassLoader();
+        for (int group = 0; group < 1_000; group++) {
+            Class<?> c;
+            try {
+                c = Class.forName(GENERATED_CLASS + "FuncGroup_" + group, true, loader);
+            } catch (ClassNotFoundException | LinkageError e) {
+                return null;
+            }
+            try {
+                java.lang.reflect.Method m = c.getDeclaredMethod("func_" + functionIndex,
+                        com.dylibso.chicory.runtime.Memory.class, Instance.class);
+                if (m.getReturnType() != long.class || !java.lang.reflect.Modifier.isStatic(m.getModifiers())) {
+                    return null;
+                }
+                m.setAccessible(true); // the group class is package-private; its unnamed module is open
+                return MethodHandles.lookup().unreflect(m);
+            } catch (NoSuchMethodException e) {
+                // not in this group
+            } catch (IllegalAccessException | RuntimeException e) {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    /** True when evaluations call the compiled function directly (allocation-free); see {@link #directEvalHandle}. */
+    public boolean allocationFreeCall() {
+        return evalHandle != null;
+    }
+
+    MethodHandle evalHandle() {
+        return evalHandle;
     }
 
     Instance instantiate() {

@@ -103,7 +103,8 @@ class SandboxTest {
 
     @Test
     void unboundedRecursionFailsClosed() throws Exception {
-        PolicyInstance p = instance("recursion", FAST);
+        // a generous deadline, so that the stack (not the watchdog) ends it even in cold, interpreted code
+        PolicyInstance p = instance("recursion", FAST.withDeadlineNs(5_000_000_000L));
         assertTrue(p.module().watchdogRequired(), "recursion is a call-graph cycle");
         long d = p.eval();
         assertEquals(Decision.Failure.TRAP, Decision.failure(d));
