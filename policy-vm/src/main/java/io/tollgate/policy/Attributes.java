@@ -76,8 +76,17 @@ public final class Attributes {
         return true;
     }
 
+    private static final boolean[] TCHAR = new boolean[256];
+
+    static {
+        for (int c = 0; c < 256; c++) {
+            TCHAR[c] = c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+                    || c < 128 && "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+        }
+    }
+
     static boolean isTchar(int c) {
-        return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+        return c >= 0 && c < 256 && TCHAR[c];
     }
 
     /** Header value bytes that may be forwarded: visible ASCII, obs-text, space and tab; no CR, LF or NUL. */

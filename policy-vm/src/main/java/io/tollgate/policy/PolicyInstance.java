@@ -73,6 +73,8 @@ public final class PolicyInstance implements AutoCloseable {
 
     private final byte[] outBytes = new byte[MAX_OUTPUT_BYTES];
     private final int[] outIndex = new int[MAX_OUTPUT_HEADERS * 4];
+    private byte[] curBytes = outBytes;
+    private int[] curIndex = outIndex;
     private int outCount;
 
     PolicyInstance(PolicyModule module) {
@@ -275,9 +277,16 @@ public final class PolicyInstance implements AutoCloseable {
         if (!Decision.isWellFormed(decision)) {
             return fail(Decision.Failure.BAD_DECISION);
         }
-        if (Decision.hasHeaders(decision) && !readOutputs()) {
-            outCount = 0;
-            return fail(Decision.Failure.BAD_OUTPUT);
+        if (Decision.hasHeaders(decision)) {
+            byte[] known = module.ruleHeaderBytes(Decision.ruleId(decision));
+            if (known != null) {
+                curBytes = known;
+                curIndex = module.ruleHeaderIndex(Decision.ruleId(decision));
+                outCount = curIndex.length / 4;
+            } else if (!readOutputs()) {
+                outCount = 0;
+                return fail(Decision.Failure.BAD_OUTPUT);
+            }
         }
         return decision;
     }
@@ -316,6 +325,8 @@ public final class PolicyInstance implements AutoCloseable {
     // ---- outputs ----
 
     private boolean readOutputs() {
+        curBytes = outBytes;
+        curIndex = outIndex;
         int out = module.outAddress();
         long memBytes = (long) memory.pages() * Abi.PAGE_BYTES;
         int count = memory.readInt(out);
@@ -334,16 +345,39 @@ public final class PolicyInstance implements AutoCloseable {
                 }
                 outIndex[i * 4 + part * 2] = w;
                 outIndex[i * 4 + part * 2 + 1] = (int) len;
-                for (int k = 0; k < len; k++) {
-                    byte b = memory.read((int) addr + k);
-                    if (part == 0 ? !Attributes.isTchar(b & 0xFF) : !Attributes.isFieldValueByte(b)) {
-                        return false;
-                    }
-                    outBytes[w++] = b;
+                if (!copyOut((int) addr, (int) len, w, part == 0)) {
+                    return false;
                 }
+                w += (int) len;
             }
         }
         outCount = count;
+        return true;
+    }
+
+    /**
+     * Copies {@code len} bytes of a header name or value from linear memory into {@link #outBytes} at {@code w},
+     * validating each byte; reads 4 bytes per call into the memory where it can (calls cost more than bytes).
+     */
+    private boolean copyOut(int addr, int len, int w, boolean name) {
+        int k = 0;
+        for (; k + 4 <= len; k += 4) {
+            int word = memory.readInt(addr + k);
+            for (int j = 0; j < 4; j++) {
+                byte b = (byte) (word >>> (8 * j));
+                if (name ? !Attributes.isTchar(b & 0xFF) : !Attributes.isFieldValueByte(b)) {
+                    return false;
+                }
+                outBytes[w + k + j] = b;
+            }
+        }
+        for (; k < len; k++) {
+            byte b = memory.read(addr + k);
+            if (name ? !Attributes.isTchar(b & 0xFF) : !Attributes.isFieldValueByte(b)) {
+                return false;
+            }
+            outBytes[w + k] = b;
+        }
         return true;
     }
 
@@ -352,25 +386,28 @@ public final class PolicyInstance implements AutoCloseable {
         return outCount;
     }
 
-    /** The bytes that {@code output*Offset} index into; valid until the next {@link #eval()}. */
+    /**
+     * The bytes that {@code output*Offset} index into: read-only (for a module compiled from source it is shared
+     * with other instances); valid until the next {@link #eval()}.
+     */
     public byte[] outputBytes() {
-        return outBytes;
+        return curBytes;
     }
 
     public int outputNameOffset(int i) {
-        return outIndex[checkOut(i) * 4];
+        return curIndex[checkOut(i) * 4];
     }
 
     public int outputNameLength(int i) {
-        return outIndex[checkOut(i) * 4 + 1];
+        return curIndex[checkOut(i) * 4 + 1];
     }
 
     public int outputValueOffset(int i) {
-        return outIndex[checkOut(i) * 4 + 2];
+        return curIndex[checkOut(i) * 4 + 2];
     }
 
     public int outputValueLength(int i) {
-        return outIndex[checkOut(i) * 4 + 3];
+        return curIndex[checkOut(i) * 4 + 3];
     }
 
     private int checkOut(int i) {

@@ -82,6 +82,9 @@ public final class PolicyModule {
     private final PolicyLimits limits;
     private final int evalFunctionIndex;
     private MethodHandle evalHandle;
+    /** For modules compiled from source: header names/values per rule id (0 = default), or null. */
+    private byte[][] ruleHeaderBytes;
+    private int[][] ruleHeaderIndex;
     private final LongAdder[] failures = new LongAdder[Decision.Failure.values().length];
     private final LongAdder rebuilds = new LongAdder();
 
@@ -119,7 +122,29 @@ public final class PolicyModule {
 
     /** Compiles a parsed policy with {@link PolicyCompiler} and loads the result (no watchdog needed). */
     public static PolicyModule fromSource(PolicyAst policy, PolicyLimits limits) throws PolicyLoadException {
-        return load(PolicyCompiler.compile(policy), limits, true);
+        PolicyModule m = load(PolicyCompiler.compile(policy), limits, true);
+        int rules = policy.rules().size();
+        m.ruleHeaderBytes = new byte[rules + 1][];
+        m.ruleHeaderIndex = new int[rules + 1][];
+        for (int id = 0; id <= rules; id++) {
+            List<PolicyAst.Header> headers = id == 0 ? policy.fallback().headers()
+                    : policy.rules().get(id - 1).outcome().headers();
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            int[] index = new int[headers.size() * 4];
+            for (int i = 0; i < headers.size(); i++) {
+                byte[] n = headers.get(i).name().getBytes(StandardCharsets.US_ASCII);
+                byte[] v = headers.get(i).value().getBytes(StandardCharsets.ISO_8859_1);
+                index[i * 4] = bytes.size();
+                index[i * 4 + 1] = n.length;
+                bytes.writeBytes(n);
+                index[i * 4 + 2] = bytes.size();
+                index[i * 4 + 3] = v.length;
+                bytes.writeBytes(v);
+            }
+            m.ruleHeaderBytes[id] = bytes.toByteArray();
+            m.ruleHeaderIndex[id] = index;
+        }
+        return m;
     }
 
     private static PolicyModule load(byte[] wasm, PolicyLimits limits, boolean trustedTermination)
@@ -270,6 +295,18 @@ public final class PolicyModule {
     /** True when evaluations call the compiled function directly (allocation-free); see {@link #directEvalHandle}. */
     public boolean allocationFreeCall() {
         return evalHandle != null;
+    }
+
+    /**
+     * Header bytes of a rule of a module compiled from source (the same constants the module's output area
+     * points to; taken from the AST so that the host need not read them out of linear memory), or null.
+     */
+    byte[] ruleHeaderBytes(int ruleId) {
+        return ruleHeaderBytes == null || ruleId >= ruleHeaderBytes.length ? null : ruleHeaderBytes[ruleId];
+    }
+
+    int[] ruleHeaderIndex(int ruleId) {
+        return ruleHeaderIndex[ruleId];
     }
 
     MethodHandle evalHandle() {

@@ -24,16 +24,35 @@ import java.util.Map;
  *
  * <p>Code: {@code tollgate_eval} tests the rules in order, each an i32 expression with short-circuit
  * {@code if}s; the first that holds stores its header table (if any) into the output area and returns its
- * constant decision. Three helpers hold the only loops, each bounded by the length of its inputs:
- * {@code memeq(a, b, n)} (8 bytes per step, then bytes), {@code glob(s, slen, p, plen)} (backtracking scan with
- * one remembered star: O(slen * plen) steps) and {@code list_contains(v, vlen, c, clen)} (walks u16-prefixed
- * items, stops at a malformed length).
+ * constant decision. Comparisons with constants are unrolled: 8, 4, 2 and 1-byte loads of the value compared
+ * with immediates (glob {@code ?} bytes masked out), so {@code equals}, {@code prefix}, {@code in} and glob
+ * segments run no loop and read no constant from memory. Loops, each bounded by the length of the value:
+ *
+ * <ul>
+ *   <li>glob: the pattern is split at {@code *} into segments; the first must match at the start, the last at
+ *       the end, each middle one is searched leftmost-first after the previous (which is exact for {@code *}
+ *       and {@code ?} globs): O(len * segments) steps, never exponential;
+ *   <li>list operators walk the u16-prefixed items once, stopping at a malformed length;
+ *   <li>{@code memeq(a, b, n)} (the only helper function; 8 bytes per step, then bytes) for {@code equals-attr}
+ *       and constants longer than {@value #UNROLL_MAX} bytes.
+ * </ul>
  */
 public final class PolicyCompiler {
     /** Custom section carrying the policy name (informational, for {@code policy inspect}). */
     public static final String SECTION_NAME = "tollgate.policy-name";
 
     private static final int CONST_BASE = 16;
+    /** Longest constant compared by unrolled loads; longer ones go through memeq. */
+    static final int UNROLL_MAX = 64;
+
+    // locals of tollgate_eval (all i32); leaf conditions never nest, so they share them
+    private static final int L_ADDR = 0;
+    private static final int L_LEN = 1;
+    private static final int L_CUR = 2;
+    private static final int L_LIM = 3;
+    private static final int L_END = 4;
+    private static final int L_N = 5;
+    private static final int EVAL_LOCALS = 6;
 
     private final PolicyAst policy;
     private final ByteArrayOutputStream constants = new ByteArrayOutputStream();
@@ -41,8 +60,6 @@ public final class PolicyCompiler {
     private int ctx;
     private int out;
     private int memeq;
-    private int glob;
-    private int listContains;
 
     private PolicyCompiler(PolicyAst policy) {
         this.policy = policy;
@@ -56,11 +73,8 @@ public final class PolicyCompiler {
         ModuleWriter m = new ModuleWriter();
         int tEval = m.type(new int[0], new int[] {Code.I64});
         int tMemeq = m.type(new int[] {Code.I32, Code.I32, Code.I32}, new int[] {Code.I32});
-        int tGlob = m.type(new int[] {Code.I32, Code.I32, Code.I32, Code.I32}, new int[] {Code.I32});
         int eval = m.reserveFunction();
         memeq = m.reserveFunction();
-        glob = m.reserveFunction();
-        listContains = m.reserveFunction();
 
         // Constants first (their addresses are needed by the code), then the regions after them.
         int[][] headerTables = new int[policy.rules().size() + 1][];
@@ -85,10 +99,10 @@ public final class PolicyCompiler {
         }
         storeHeaders(c, headerTables[policy.rules().size()]);
         c.i64Const(PolicyInterpreter.encode(policy.fallback(), 0)).end();
-        m.defineFunction(eval, tEval, new int[0], c);
+        int[] locals = new int[EVAL_LOCALS];
+        java.util.Arrays.fill(locals, Code.I32);
+        m.defineFunction(eval, tEval, locals, c);
         m.defineFunction(memeq, tMemeq, new int[0], memeqBody());
-        m.defineFunction(glob, tGlob, new int[] {Code.I32, Code.I32, Code.I32, Code.I32, Code.I32}, globBody());
-        m.defineFunction(listContains, tGlob, new int[] {Code.I32, Code.I32}, listContainsBody());
 
         m.memory(pages, pages);
         m.exportMemory(Abi.EXPORT_MEMORY);
@@ -153,19 +167,23 @@ public final class PolicyCompiler {
         } else if (c instanceof Cond.Not n) {
             internCond(n.of());
         } else if (c instanceof Cond.Equals e) {
-            intern(e.value());
+            internLong(e.value());
         } else if (c instanceof Cond.Prefix p) {
-            intern(p.value());
-        } else if (c instanceof Cond.Glob g) {
-            intern(g.pattern());
+            internLong(p.value());
         } else if (c instanceof Cond.In in) {
-            in.values().forEach(this::intern);
+            in.values().forEach(this::internLong);
         } else if (c instanceof Cond.Contains k) {
-            intern(k.value());
+            internLong(k.value());
         } else if (c instanceof Cond.ContainsAny k) {
-            k.values().forEach(this::intern);
+            k.values().forEach(this::internLong);
         } else if (c instanceof Cond.ContainsAll k) {
-            k.values().forEach(this::intern);
+            k.values().forEach(this::internLong);
+        }
+    }
+
+    private void internLong(byte[] value) {
+        if (value.length > UNROLL_MAX) {
+            intern(value);
         }
     }
 
@@ -202,27 +220,32 @@ public final class PolicyCompiler {
                 c.i32Eq();
             }
         } else if (cond instanceof Cond.Equals e) {
-            equalsConst(c, e.slot(), e.value());
+            load(c, e.slot());
+            equalsLoaded(c, e.value());
         } else if (cond instanceof Cond.Prefix p) {
+            load(c, p.slot());
             // len + 1 > K (unsigned) is len >= K for a present value and false for ABSENT (0xFFFFFFFF + 1 = 0).
-            len(c, p.slot()).i32Const(1).i32Add().i32Const(p.value().length).i32GtU();
+            c.localGet(L_LEN).i32Const(1).i32Add().i32Const(p.value().length).i32GtU();
             c.if_(Code.I32);
-            addr(c, p.slot()).i32Const(constAddr(p.value())).i32Const(p.value().length).call(memeq);
+            bytesAt(c, L_ADDR, p.value(), false);
             c.else_().i32Const(0).end();
         } else if (cond instanceof Cond.Glob g) {
-            len(c, g.slot()).i32Const(Abi.ABSENT).i32Ne();
-            c.if_(Code.I32);
-            addr(c, g.slot());
-            len(c, g.slot()).i32Const(constAddr(g.pattern())).i32Const(g.pattern().length).call(glob);
-            c.else_().i32Const(0).end();
+            load(c, g.slot());
+            glob(c, g.pattern());
         } else if (cond instanceof Cond.In in) {
-            anyOf(c, in.values(), v -> equalsConst(c, in.slot(), v));
+            load(c, in.slot());
+            anyOf(c, in.values(), v -> equalsLoaded(c, v));
         } else if (cond instanceof Cond.Contains k) {
-            contains(c, k.slot(), k.value());
+            load(c, k.slot());
+            listScan(c, List.of(k.value()));
         } else if (cond instanceof Cond.ContainsAny k) {
-            anyOf(c, k.values(), v -> contains(c, k.slot(), v));
+            load(c, k.slot());
+            listScan(c, k.values());
         } else if (cond instanceof Cond.ContainsAll k) {
-            allOf(c, k.values(), v -> contains(c, k.slot(), v));
+            allOf(c, k.values(), v -> {
+                load(c, k.slot());
+                listScan(c, List.of(v));
+            });
         } else if (cond instanceof Cond.SameAs s) {
             len(c, s.slot()).i32Const(Abi.ABSENT).i32Ne();
             len(c, s.slot());
@@ -235,6 +258,169 @@ public final class PolicyCompiler {
         } else {
             throw new AssertionError(cond);
         }
+    }
+
+    /** Loads the slot's address and length into L_ADDR and L_LEN. */
+    private void load(Code c, int slot) {
+        addr(c, slot).localSet(L_ADDR);
+        len(c, slot).localSet(L_LEN);
+    }
+
+    /** Value in L_ADDR/L_LEN equals the constant (false when absent: ABSENT never equals a length). */
+    private void equalsLoaded(Code c, byte[] value) {
+        c.localGet(L_LEN).i32Const(value.length).i32Eq();
+        c.if_(Code.I32);
+        bytesAt(c, L_ADDR, value, false);
+        c.else_().i32Const(0).end();
+    }
+
+    /**
+     * i32: the bytes at (local base) equal {@code value}; with {@code wildcards}, '?' bytes match anything.
+     * Unrolled into 8/4/2/1-byte loads compared with immediates, or memeq for long constants without wildcards.
+     */
+    private void bytesAt(Code c, int base, byte[] value, boolean wildcards) {
+        int n = value.length;
+        if (n > UNROLL_MAX && !wildcards) {
+            c.localGet(base).i32Const(constAddr(value)).i32Const(n).call(memeq);
+            return;
+        }
+        int terms = 0;
+        int k = 0;
+        while (k < n) {
+            int width = n - k >= 8 ? 8 : n - k >= 4 ? 4 : n - k >= 2 ? 2 : 1;
+            long want = 0;
+            long mask = 0;
+            for (int j = 0; j < width; j++) {
+                boolean any = wildcards && value[k + j] == '?';
+                if (!any) {
+                    want |= (value[k + j] & 0xFFL) << (8 * j);
+                    mask |= 0xFFL << (8 * j);
+                }
+            }
+            if (mask != 0) {
+                c.localGet(base);
+                if (width == 8) {
+                    c.i64Load(k);
+                    if (mask != -1L) {
+                        c.i64Const(mask).i64And();
+                    }
+                    c.i64Const(want).i64Eq();
+                } else {
+                    if (width == 4) {
+                        c.i32Load(k);
+                    } else if (width == 2) {
+                        c.i32Load16u(k);
+                    } else {
+                        c.i32Load8u(k);
+                    }
+                    long full = width == 4 ? 0xFFFF_FFFFL : width == 2 ? 0xFFFFL : 0xFFL;
+                    if (mask != full) {
+                        c.i32Const((int) mask).i32And();
+                    }
+                    c.i32Const((int) want).i32Eq();
+                }
+                if (terms++ > 0) {
+                    c.i32And();
+                }
+            }
+            k += width;
+        }
+        if (terms == 0) {
+            c.i32Const(1);
+        }
+    }
+
+    /**
+     * i32: the value in L_ADDR/L_LEN matches the glob. Segments between stars: first anchored at the start, last
+     * at the end, middle ones searched leftmost-first in between.
+     */
+    private void glob(Code c, byte[] pattern) {
+        List<byte[]> segs = new java.util.ArrayList<>();
+        int from = 0;
+        for (int i = 0; i <= pattern.length; i++) {
+            if (i == pattern.length || pattern[i] == '*') {
+                segs.add(java.util.Arrays.copyOfRange(pattern, from, i));
+                from = i + 1;
+            }
+        }
+        int minLen = 0;
+        for (byte[] seg : segs) {
+            minLen += seg.length;
+        }
+        if (segs.size() == 1) {
+            c.localGet(L_LEN).i32Const(minLen).i32Eq();
+            c.if_(Code.I32);
+            bytesAt(c, L_ADDR, segs.get(0), true);
+            c.else_().i32Const(0).end();
+            return;
+        }
+        byte[] first = segs.get(0);
+        byte[] last = segs.get(segs.size() - 1);
+        c.block(Code.I32);
+        // present and long enough: len + 1 > minLen (unsigned)
+        c.i32Const(0);
+        c.localGet(L_LEN).i32Const(1).i32Add().i32Const(minLen).i32LeU();
+        c.brIf(0).drop();
+        if (first.length > 0) {
+            c.i32Const(0);
+            bytesAt(c, L_ADDR, first, true);
+            c.i32Eqz().brIf(0).drop();
+        }
+        // L_LIM = start of the last segment
+        c.localGet(L_ADDR).localGet(L_LEN).i32Add().i32Const(last.length).i32Sub().localSet(L_LIM);
+        if (last.length > 0) {
+            c.i32Const(0);
+            bytesAt(c, L_LIM, last, true);
+            c.i32Eqz().brIf(0).drop();
+        }
+        c.localGet(L_ADDR).i32Const(first.length).i32Add().localSet(L_CUR);
+        for (int i = 1; i < segs.size() - 1; i++) {
+            byte[] seg = segs.get(i);
+            if (seg.length == 0) {
+                continue;
+            }
+            c.block(Code.VOID).loop(Code.VOID);
+            // no room left before the last segment: no match (depth: loop 0, found 1, glob 2)
+            c.i32Const(0);
+            c.localGet(L_CUR).i32Const(seg.length).i32Add().localGet(L_LIM).i32GtU();
+            c.brIf(2).drop();
+            bytesAt(c, L_CUR, seg, true);
+            c.brIf(1);
+            c.localGet(L_CUR).i32Const(1).i32Add().localSet(L_CUR);
+            c.br(0).end().end();
+            c.localGet(L_CUR).i32Const(seg.length).i32Add().localSet(L_CUR);
+        }
+        c.i32Const(1).end();
+    }
+
+    /** i32: the list value in L_ADDR/L_LEN holds one of {@code values} (one pass over the items). */
+    private void listScan(Code c, List<byte[]> values) {
+        c.block(Code.I32);
+        c.i32Const(0);
+        c.localGet(L_LEN).i32Const(Abi.ABSENT).i32Eq();
+        c.brIf(0).drop();
+        c.localGet(L_ADDR).localGet(L_LEN).i32Add().localSet(L_END);
+        c.loop(Code.VOID);
+        // fewer than 2 bytes left: not found (depth: loop 0, block 1)
+        c.i32Const(0);
+        c.localGet(L_END).localGet(L_ADDR).i32Sub().i32Const(2).i32LtU();
+        c.brIf(1).drop();
+        c.localGet(L_ADDR).i32Load16u(0).localSet(L_N);
+        c.localGet(L_ADDR).i32Const(2).i32Add().localSet(L_ADDR);
+        // malformed: the item runs past the value
+        c.i32Const(0);
+        c.localGet(L_N).localGet(L_END).localGet(L_ADDR).i32Sub().i32GtU();
+        c.brIf(1).drop();
+        for (byte[] v : values) {
+            c.localGet(L_N).i32Const(v.length).i32Eq();
+            c.if_(Code.VOID);
+            bytesAt(c, L_ADDR, v, false);
+            c.if_(Code.VOID).i32Const(1).br(3).end(); // depth: inner if 0, outer if 1, loop 2, block 3
+            c.end();
+        }
+        c.localGet(L_ADDR).localGet(L_N).i32Add().localSet(L_ADDR);
+        c.br(0).end();
+        c.i32Const(0).end();
     }
 
     private void chain(Code c, List<Cond> conds, int from, boolean all) {
@@ -282,21 +468,6 @@ public final class PolicyCompiler {
         }
     }
 
-    private void equalsConst(Code c, int slot, byte[] value) {
-        len(c, slot).i32Const(value.length).i32Eq();
-        c.if_(Code.I32);
-        addr(c, slot).i32Const(constAddr(value)).i32Const(value.length).call(memeq);
-        c.else_().i32Const(0).end();
-    }
-
-    private void contains(Code c, int slot, byte[] value) {
-        len(c, slot).i32Const(Abi.ABSENT).i32Ne();
-        c.if_(Code.I32);
-        addr(c, slot);
-        len(c, slot).i32Const(constAddr(value)).i32Const(value.length).call(listContains);
-        c.else_().i32Const(0).end();
-    }
-
     private Code addr(Code c, int slot) {
         return c.i32Const(0).i32Load(ctx + slot * Abi.SLOT_BYTES);
     }
@@ -328,71 +499,6 @@ public final class PolicyCompiler {
         c.localGet(n).i32Const(1).i32Sub().localSet(n);
         c.br(0).end().end();
         c.i32Const(1).end();
-        return c;
-    }
-
-    /** glob(s, slen, p, plen) -> 1 if s matches p ('*' any run, '?' one byte). */
-    private static Code globBody() {
-        final int s = 0;
-        final int slen = 1;
-        final int p = 2;
-        final int plen = 3;
-        final int si = 4;
-        final int pi = 5;
-        final int star = 6;
-        final int mark = 7;
-        final int ch = 8;
-        Code c = new Code();
-        c.i32Const(-1).localSet(star);
-        c.block(Code.VOID).loop(Code.VOID);
-        c.localGet(si).localGet(slen).i32GeU().brIf(1);
-        c.localGet(pi).localGet(plen).i32LtU().if_(Code.VOID);
-        c.localGet(p).localGet(pi).i32Add().i32Load8u(0).localSet(ch);
-        c.localGet(ch).i32Const('*').i32Eq().if_(Code.VOID);
-        c.localGet(pi).localSet(star).localGet(si).localSet(mark);
-        c.localGet(pi).i32Const(1).i32Add().localSet(pi).br(2);
-        c.end();
-        c.localGet(ch).i32Const('?').i32Eq();
-        c.localGet(ch).localGet(s).localGet(si).i32Add().i32Load8u(0).i32Eq().i32Or();
-        c.if_(Code.VOID);
-        c.localGet(si).i32Const(1).i32Add().localSet(si);
-        c.localGet(pi).i32Const(1).i32Add().localSet(pi).br(2);
-        c.end();
-        c.end();
-        c.localGet(star).i32Const(-1).i32Eq().if_(Code.VOID).i32Const(0).return_().end();
-        c.localGet(star).i32Const(1).i32Add().localSet(pi);
-        c.localGet(mark).i32Const(1).i32Add().localTee(mark).localSet(si);
-        c.br(0).end().end();
-        c.block(Code.VOID).loop(Code.VOID);
-        c.localGet(pi).localGet(plen).i32GeU().brIf(1);
-        c.localGet(p).localGet(pi).i32Add().i32Load8u(0).i32Const('*').i32Ne().brIf(1);
-        c.localGet(pi).i32Const(1).i32Add().localSet(pi);
-        c.br(0).end().end();
-        c.localGet(pi).localGet(plen).i32Eq().end();
-        return c;
-    }
-
-    /** list_contains(v, vlen, c, clen) -> 1 if the u16-prefixed items at v hold the clen bytes at c. */
-    private Code listContainsBody() {
-        final int v = 0;
-        final int vlen = 1;
-        final int k = 2;
-        final int klen = 3;
-        final int end = 4;
-        final int n = 5;
-        Code c = new Code();
-        c.localGet(v).localGet(vlen).i32Add().localSet(end);
-        c.block(Code.VOID).loop(Code.VOID);
-        c.localGet(end).localGet(v).i32Sub().i32Const(2).i32LtU().brIf(1);
-        c.localGet(v).i32Load16u(0).localSet(n);
-        c.localGet(v).i32Const(2).i32Add().localSet(v);
-        c.localGet(n).localGet(end).localGet(v).i32Sub().i32GtU().brIf(1);
-        c.localGet(n).localGet(klen).i32Eq().if_(Code.VOID);
-        c.localGet(v).localGet(k).localGet(klen).call(memeq).if_(Code.VOID).i32Const(1).return_().end();
-        c.end();
-        c.localGet(v).localGet(n).i32Add().localSet(v);
-        c.br(0).end().end();
-        c.i32Const(0).end();
         return c;
     }
 

@@ -50,7 +50,10 @@ public final class Code {
     public Code i32GtU() { out.u8(0x4B); return this; }
     public Code i32LeU() { out.u8(0x4D); return this; }
     public Code i32GeU() { out.u8(0x4F); return this; }
+    public Code i64Eq() { out.u8(0x51); return this; }
     public Code i64Ne() { out.u8(0x52); return this; }
+    public Code i64And() { out.u8(0x83); return this; }
+    public Code i32Xor() { out.u8(0x73); return this; }
     public Code i32Add() { out.u8(0x6A); return this; }
     public Code i32Sub() { out.u8(0x6B); return this; }
     public Code i32And() { out.u8(0x71); return this; }
