@@ -15,8 +15,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The compiler's output, run by Chicory in compiled mode after the host copy, against the reference interpreter:
- * seeded random policies over random inputs. Values come from a tiny alphabet so that equal, prefix and glob
- * matches are frequent, and include absent, empty and multi-byte-chunk lengths (memeq compares 8 at a time).
+ * seeded random policies over random inputs. Constants cover every unrolled load width, '?' masks inside 8-byte
+ * chunks and the memeq path past 64 bytes; inputs are the policy's own constants (globs expanded), near misses
+ * of them (one byte flipped, cut, extended) or random, and attributes are absent one time in five.
  */
 class DifferentialTest {
     private static final String[] BYTES_ATTRS = {"method", "path", "host", "claim.org", "param.org", "header.x-k"};
@@ -75,6 +76,8 @@ class DifferentialTest {
     private static final class Gen {
         private final SplittableRandom rnd;
         private final List<String> slots = new ArrayList<>();
+        /** Constants of the policy (globs expanded), so that inputs hit them and their near misses. */
+        private final List<byte[]> pool = new ArrayList<>();
 
         Gen(SplittableRandom rnd) {
             this.rnd = rnd;
@@ -137,8 +140,16 @@ class DifferentialTest {
             return out;
         }
 
+        /** A constant for the policy: mostly short, sometimes 8..20 bytes, sometimes past the unroll limit. */
         private byte[] value() {
-            int len = rnd.nextInt(10) == 0 ? 8 + rnd.nextInt(12) : rnd.nextInt(4);
+            byte[] b = randomBytes();
+            pool.add(b);
+            return b;
+        }
+
+        private byte[] randomBytes() {
+            int r = rnd.nextInt(12);
+            int len = r == 0 ? 65 + rnd.nextInt(20) : r < 3 ? 8 + rnd.nextInt(13) : rnd.nextInt(4);
             byte[] b = new byte[len];
             for (int i = 0; i < len; i++) {
                 b[i] = (byte) "ab/".charAt(rnd.nextInt(3));
@@ -147,10 +158,44 @@ class DifferentialTest {
         }
 
         private byte[] pattern() {
-            int len = rnd.nextInt(6);
+            int len = rnd.nextInt(4) == 0 ? 8 + rnd.nextInt(16) : rnd.nextInt(6);
             byte[] b = new byte[len];
             for (int i = 0; i < len; i++) {
-                b[i] = (byte) "ab*?".charAt(rnd.nextInt(4));
+                b[i] = (byte) (rnd.nextInt(3) == 0 ? "*?".charAt(rnd.nextInt(2)) : "ab".charAt(rnd.nextInt(2)));
+            }
+            StringBuilder expanded = new StringBuilder();
+            for (byte x : b) {
+                if (x == '*') {
+                    for (int k = rnd.nextInt(3); k > 0; k--) {
+                        expanded.append("ab/".charAt(rnd.nextInt(3)));
+                    }
+                } else if (x == '?') {
+                    expanded.append("ab/".charAt(rnd.nextInt(3)));
+                } else {
+                    expanded.append((char) x);
+                }
+            }
+            pool.add(expanded.toString().getBytes(StandardCharsets.ISO_8859_1));
+            return b;
+        }
+
+        /** An input value: a policy constant, a near miss of one (one byte changed, cut or extended), or random. */
+        private byte[] inputValue() {
+            int r = rnd.nextInt(3);
+            if (r == 2 || pool.isEmpty()) {
+                return randomBytes();
+            }
+            byte[] b = pool.get(rnd.nextInt(pool.size())).clone();
+            if (r == 1) {
+                int how = rnd.nextInt(3);
+                if (how == 0 && b.length > 0) {
+                    b[rnd.nextInt(b.length)] ^= 1;
+                } else if (how == 1 && b.length > 0) {
+                    b = java.util.Arrays.copyOf(b, rnd.nextInt(b.length));
+                } else {
+                    b = java.util.Arrays.copyOf(b, b.length + 1);
+                    b[b.length - 1] = (byte) "ab/".charAt(rnd.nextInt(3));
+                }
             }
             return b;
         }
@@ -174,11 +219,11 @@ class DifferentialTest {
                     List<byte[]> items = new ArrayList<>();
                     int n = rnd.nextInt(4);
                     for (int i = 0; i < n; i++) {
-                        items.add(value());
+                        items.add(inputValue());
                     }
                     a.putListBytes(name, items);
                 } else {
-                    a.put(name, value());
+                    a.put(name, inputValue());
                 }
             }
             return a;
