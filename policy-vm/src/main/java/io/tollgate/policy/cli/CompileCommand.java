@@ -1,6 +1,5 @@
 package io.tollgate.policy.cli;
 
-import io.tollgate.policy.PolicyLimits;
 import io.tollgate.policy.PolicyLoadException;
 import io.tollgate.policy.PolicyModule;
 import io.tollgate.policy.lang.PolicyException;
@@ -32,7 +31,7 @@ final class CompileCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter err = spec.commandLine().getErr();
         try {
-            PolicyModule module = PolicyModule.fromSource(PolicyParser.parseFile(source), PolicyLimits.DEFAULTS);
+            PolicyModule module = PolicyModule.fromSource(PolicyParser.parseFile(source), PolicyCommand.LIMITS);
             Files.write(output.toPath(), module.wasm());
             spec.commandLine().getOut().printf("wrote %s: %d bytes, ABI v%d, attributes %s%n", output,
                     module.sizeBytes(), module.abiVersion(), String.join(", ", module.attributes()));

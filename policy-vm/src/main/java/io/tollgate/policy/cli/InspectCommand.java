@@ -1,6 +1,5 @@
 package io.tollgate.policy.cli;
 
-import io.tollgate.policy.PolicyLimits;
 import io.tollgate.policy.PolicyLoadException;
 import io.tollgate.policy.PolicyModule;
 import java.io.File;
@@ -27,7 +26,7 @@ final class InspectCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         try {
-            PolicyModule m = PolicyModule.load(Files.readAllBytes(file.toPath()), PolicyLimits.DEFAULTS);
+            PolicyModule m = PolicyModule.load(Files.readAllBytes(file.toPath()), PolicyCommand.LIMITS);
             out.printf("file:        %s%n", file);
             out.printf("abi:         tollgate policy v%d%n", m.abiVersion());
             if (!m.name().isEmpty()) {

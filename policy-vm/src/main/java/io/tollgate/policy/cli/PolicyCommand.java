@@ -40,11 +40,17 @@ public final class PolicyCommand implements Runnable {
     /** A policy from a {@code .conf} source (compiled) or a {@code .wasm} binary (validated). */
     record Loaded(PolicyModule module, PolicyAst source) {}
 
+    /**
+     * Limits of the command line: the gateway's caps, but a 10 s deadline: the first calls run cold (the JVM's
+     * bytecode interpreter), and a test run is no request path.
+     */
+    static final PolicyLimits LIMITS = PolicyLimits.DEFAULTS.withDeadlineNs(10_000_000_000L);
+
     static Loaded load(File file) throws IOException, PolicyException, PolicyLoadException {
         if (file.getName().endsWith(".wasm")) {
-            return new Loaded(PolicyModule.load(Files.readAllBytes(file.toPath()), PolicyLimits.DEFAULTS), null);
+            return new Loaded(PolicyModule.load(Files.readAllBytes(file.toPath()), LIMITS), null);
         }
         PolicyAst ast = PolicyParser.parseFile(file);
-        return new Loaded(PolicyModule.fromSource(ast, PolicyLimits.DEFAULTS), ast);
+        return new Loaded(PolicyModule.fromSource(ast, LIMITS), ast);
     }
 }

@@ -384,8 +384,13 @@ public final class PolicyCompiler {
             c.i32Const(0);
             c.localGet(L_CUR).i32Const(seg.length).i32Add().localGet(L_LIM).i32GtU();
             c.brIf(2).drop();
+            c.block(Code.VOID); // next position (depth: next 0, loop 1, found 2)
+            if (seg[0] != '?') {
+                c.localGet(L_CUR).i32Load8u(0).i32Const(seg[0] & 0xFF).i32Ne().brIf(0); // cheap first-byte filter
+            }
             bytesAt(c, L_CUR, seg, true);
-            c.brIf(1);
+            c.brIf(2);
+            c.end();
             c.localGet(L_CUR).i32Const(1).i32Add().localSet(L_CUR);
             c.br(0).end().end();
             c.localGet(L_CUR).i32Const(seg.length).i32Add().localSet(L_CUR);
