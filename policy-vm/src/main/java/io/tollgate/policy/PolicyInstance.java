@@ -56,7 +56,6 @@ public final class PolicyInstance implements AutoCloseable {
     private final byte[] staging;
     private final byte[] absentTable;
     private final int failureStatus;
-    private final long deadlineNs;
     private final long rebuildIntervalNs;
     private final PolicyWatchdog.Guard guard;
 
@@ -77,7 +76,7 @@ public final class PolicyInstance implements AutoCloseable {
     private int[] curIndex = outIndex;
     private int outCount;
 
-    PolicyInstance(PolicyModule module) {
+    PolicyInstance(PolicyModule module, PolicyWatchdog watchdog) {
         this.module = module;
         this.ctxAddress = module.ctxAddress();
         this.tableBytes = module.attributes().size() * Abi.SLOT_BYTES;
@@ -87,9 +86,8 @@ public final class PolicyInstance implements AutoCloseable {
             LE_INT.set(absentTable, i * Abi.SLOT_BYTES + 4, Abi.ABSENT);
         }
         this.failureStatus = module.limits().failureStatus();
-        this.deadlineNs = module.limits().deadlineNs();
         this.rebuildIntervalNs = module.limits().rebuildIntervalNs();
-        this.guard = module.watchdogRequired() ? PolicyWatchdog.shared().register() : null;
+        this.guard = module.watchdogRequired() ? watchdog.register(module.limits().deadlineNs()) : null;
         this.direct = module.evalHandle();
         bind(module.instantiate());
         clear();
@@ -250,7 +248,7 @@ public final class PolicyInstance implements AutoCloseable {
         clear();
         PolicyWatchdog.Guard g = guard;
         if (g != null) {
-            g.arm(System.nanoTime() + deadlineNs);
+            g.arm();
         }
         try {
             decision = direct != null ? (long) direct.invokeExact(memory, instance) : evalFn.apply(NO_ARGS)[0];

@@ -322,7 +322,12 @@ public final class PolicyModule {
 
     /** A new evaluator for one thread (one event loop). Allocates; call at snapshot build, not per request. */
     public PolicyInstance newInstance() {
-        return new PolicyInstance(this);
+        return new PolicyInstance(this, PolicyWatchdog.shared());
+    }
+
+    /** As {@link #newInstance()}, guarded by a given watchdog (tests use a fine tick). */
+    PolicyInstance newInstance(PolicyWatchdog watchdog) {
+        return new PolicyInstance(this, watchdog);
     }
 
     /** Policy name from the compiler's {@value PolicyCompiler#SECTION_NAME} section; "" when absent. Informational. */

@@ -8,9 +8,11 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Bounds the run time of policy evaluations by interrupting the evaluating thread when its deadline passes
- * (Chicory checks the interrupt flag at calls and loop back-edges and throws). One daemon thread scans the
- * registered {@link Guard}s every tick, so a deadline fires between {@code deadline} and
- * {@code deadline + tick} late.
+ * (Chicory checks the interrupt flag at calls and loop back-edges and throws). One daemon thread advances a
+ * tick counter and scans the registered {@link Guard}s every tick (1 ms for {@link #shared()}). Arming stores
+ * the current tick, not {@link System#nanoTime()} (a clock read costs tens of ns in a VM; the request path
+ * pays one volatile read instead). A guard with a deadline of D ns fires once {@code ceil(D / tick) + 1} ticks
+ * have passed since it was armed: never before D, at most about two ticks after.
  *
  * <p>Guarantees:
  *
@@ -35,6 +37,9 @@ public final class PolicyWatchdog {
 
     private final CopyOnWriteArrayList<Guard> guards = new CopyOnWriteArrayList<>();
     private final long tickNs;
+    /** Ticks since start, from 1 (never one of the state sentinels); written by the watchdog thread only. */
+    private volatile long tick = 1;
+    private volatile boolean running = true;
     private final AtomicLong fired = new AtomicLong();
     private final Thread thread;
 
@@ -65,24 +70,34 @@ public final class PolicyWatchdog {
         return fired.get();
     }
 
-    /** A new guard for one thread-confined evaluator; {@link Guard#close()} it when the evaluator is retired. */
-    public Guard register() {
-        Guard g = new Guard(this);
+    /**
+     * A new guard for one thread-confined evaluator with the given deadline; {@link Guard#close()} it when the
+     * evaluator is retired.
+     */
+    public Guard register(long deadlineNs) {
+        Guard g = new Guard(this, (deadlineNs + tickNs - 1) / tickNs + 1);
         guards.add(g);
         LockSupport.unpark(thread);
         return g;
     }
 
+    /** Stops the thread (watchdogs other than {@link #shared()}, e.g. in tests); guards stop firing. */
+    void shutdown() throws InterruptedException {
+        running = false;
+        LockSupport.unpark(thread);
+        thread.join();
+    }
+
     private void run() {
-        while (true) {
+        while (running) {
             if (guards.isEmpty()) {
                 LockSupport.park(this);
                 continue;
             }
-            long nowNs = System.nanoTime();
+            long now = tick;
             for (Guard g : guards) {
                 long s = (long) Guard.STATE.getAcquire(g);
-                if (s != IDLE && s != FIRING && s != FIRED && nowNs - s >= 0
+                if (s != IDLE && s != FIRING && s != FIRED && now - s >= g.deadlineTicks
                         && Guard.STATE.compareAndSet(g, s, FIRING)) {
                     Thread owner = g.owner;
                     if (owner != null) {
@@ -93,6 +108,7 @@ public final class PolicyWatchdog {
                 }
             }
             LockSupport.parkNanos(this, tickNs);
+            tick = now + 1;
         }
     }
 
@@ -112,25 +128,24 @@ public final class PolicyWatchdog {
         }
 
         private final PolicyWatchdog watchdog;
+        private final long deadlineTicks;
         @SuppressWarnings("unused") // accessed through STATE
         private volatile long state = IDLE;
         private volatile Thread owner;
         private long armed;
 
-        private Guard(PolicyWatchdog watchdog) {
+        private Guard(PolicyWatchdog watchdog, long deadlineTicks) {
             this.watchdog = watchdog;
+            this.deadlineTicks = deadlineTicks;
         }
 
-        /** Arms the deadline {@code deadlineNs} (a {@link System#nanoTime()} instant) for the current thread. */
-        public void arm(long deadlineNs) {
+        /** Starts the deadline of one evaluation on the current thread. ARMED state = the tick of arming. */
+        public void arm() {
             Thread t = Thread.currentThread();
             if (owner != t) {
                 owner = t;
             }
-            long s = deadlineNs;
-            if (s == IDLE || s == FIRING || s == FIRED) {
-                s = FIRED + 1;
-            }
+            long s = watchdog.tick;
             armed = s;
             STATE.setRelease(this, s);
         }

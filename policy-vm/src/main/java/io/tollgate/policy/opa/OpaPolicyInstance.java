@@ -38,7 +38,7 @@ public final class OpaPolicyInstance implements AutoCloseable {
 
     OpaPolicyInstance(OpaPolicyModule module) {
         this.module = module;
-        this.guard = PolicyWatchdog.shared().register();
+        this.guard = PolicyWatchdog.shared().register(module.limits().deadlineNs());
         try {
             policy = build();
         } catch (RuntimeException e) {
@@ -80,7 +80,7 @@ public final class OpaPolicyInstance implements AutoCloseable {
         String input = inputJson(attributes, module.aliases());
         String result = null;
         Decision.Failure failure = Decision.Failure.NONE;
-        guard.arm(System.nanoTime() + module.limits().deadlineNs());
+        guard.arm();
         try {
             result = policy.evaluate(input);
         } catch (RuntimeException | StackOverflowError e) {
