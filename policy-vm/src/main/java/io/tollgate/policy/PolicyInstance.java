@@ -34,9 +34,9 @@ import java.nio.ByteOrder;
  * <p>Failure: a trap, stack exhaustion, a watchdog timeout, attributes that do not fit the context region, a
  * malformed decision or malformed output never throws: {@code eval()} returns a {@link Decision} with
  * HOST_FAILURE set, the module's {@link PolicyLimits#failureStatus()} and the {@link Decision.Failure} as
- * reason, and counts it on the module. After a trap or timeout the wasm instance is discarded and rebuilt on a
- * later call, at most once per {@link PolicyLimits#rebuildIntervalNs()}; until then calls fail closed with
- * INSTANCE_BROKEN.
+ * reason, and counts it on the module. After a trap or timeout the wasm instance is discarded and rebuilt on the
+ * next call, within {@link PolicyLimits#rebuildsPerInterval()} per {@link PolicyLimits#rebuildIntervalNs()};
+ * past that budget calls fail closed with INSTANCE_BROKEN until the window ends.
  *
  * <p>Threading: not thread-safe; confined to one thread at a time. Allocation: none per request (a rebuild
  * allocates a new wasm instance). Ownership: sources are borrowed only for the duration of a {@code set} call;
@@ -56,7 +56,6 @@ public final class PolicyInstance implements AutoCloseable {
     private final byte[] staging;
     private final byte[] absentTable;
     private final int failureStatus;
-    private final long rebuildIntervalNs;
     private final PolicyWatchdog.Guard guard;
 
     private final MethodHandle direct;
@@ -64,7 +63,7 @@ public final class PolicyInstance implements AutoCloseable {
     private Memory memory;
     private ExportFunction evalFn;
     private boolean broken;
-    private long brokenSinceNs;
+    private final RebuildBudget rebuilds;
 
     private int used;
     private boolean overflow;
@@ -86,7 +85,7 @@ public final class PolicyInstance implements AutoCloseable {
             LE_INT.set(absentTable, i * Abi.SLOT_BYTES + 4, Abi.ABSENT);
         }
         this.failureStatus = module.limits().failureStatus();
-        this.rebuildIntervalNs = module.limits().rebuildIntervalNs();
+        this.rebuilds = new RebuildBudget(module.limits());
         this.guard = module.watchdogRequired() ? watchdog.register(module.limits().deadlineNs()) : null;
         this.direct = module.evalHandle();
         bind(module.instantiate());
@@ -296,12 +295,10 @@ public final class PolicyInstance implements AutoCloseable {
 
     private void markBroken() {
         broken = true;
-        brokenSinceNs = System.nanoTime();
     }
 
     private boolean tryRebuild() {
-        long nowNs = System.nanoTime();
-        if (nowNs - brokenSinceNs < rebuildIntervalNs) {
+        if (!rebuilds.tryAcquire(System.nanoTime())) {
             return false;
         }
         try {
@@ -310,7 +307,6 @@ public final class PolicyInstance implements AutoCloseable {
             module.countRebuild();
             return true;
         } catch (RuntimeException e) {
-            brokenSinceNs = nowNs;
             return false;
         }
     }

@@ -161,19 +161,27 @@ class SandboxTest {
 
     @Test
     void rebuildIsRateLimited() throws Exception {
-        PolicyInstance p = instance("trap", TEST_LIMITS.withRebuildIntervalNs(3_600_000_000_000L));
+        // 2 rebuilds per hour: a module that fails on every call is rebuilt twice, then denied without running
+        PolicyInstance p = instance("trap", TEST_LIMITS.withRebuildIntervalNs(3_600_000_000_000L).withRebuildsPerInterval(2));
         attrs("path", "/").copyTo(p);
         assertEquals(Decision.Failure.TRAP, Decision.failure(p.eval()));
         attrs("path", "/abc").copyTo(p);
+        assertTrue(Decision.isAllowed(p.eval()), "one failure costs one request: rebuilt on the next call");
+        attrs("path", "/").copyTo(p);
+        assertEquals(Decision.Failure.TRAP, Decision.failure(p.eval()));
+        attrs("path", "/").copyTo(p);
+        assertEquals(Decision.Failure.TRAP, Decision.failure(p.eval()), "second rebuild, fails again");
+        attrs("path", "/abc").copyTo(p);
         long d = p.eval();
-        assertEquals(Decision.Failure.INSTANCE_BROKEN, Decision.failure(d));
+        assertEquals(Decision.Failure.INSTANCE_BROKEN, Decision.failure(d), "budget used up: not run");
         assertEquals(500, Decision.status(d));
-        assertEquals(0, p.module().rebuildCount());
+        assertEquals(2, p.module().rebuildCount());
+        assertEquals(1, p.module().failureCount(Decision.Failure.INSTANCE_BROKEN));
     }
 
     @Test
     void failuresOfOneInstanceDoNotAffectAnother() throws Exception {
-        PolicyModule m = PolicyModule.load(fixture("trap"), TEST_LIMITS.withRebuildIntervalNs(3_600_000_000_000L));
+        PolicyModule m = PolicyModule.load(fixture("trap"), TEST_LIMITS.withRebuildsPerInterval(0));
         try (PolicyInstance a = m.newInstance(); PolicyInstance b = m.newInstance()) {
             attrs("path", "/").copyTo(a);
             a.eval();

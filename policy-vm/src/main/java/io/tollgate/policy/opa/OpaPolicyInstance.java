@@ -15,6 +15,7 @@ import io.tollgate.policy.AttributeValues;
 import io.tollgate.policy.Attributes;
 import io.tollgate.policy.Decision;
 import io.tollgate.policy.PolicyWatchdog;
+import io.tollgate.policy.RebuildBudget;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -34,16 +35,16 @@ public final class OpaPolicyInstance implements AutoCloseable {
     private final PolicyWatchdog.Guard guard;
     private OpaPolicy policy;
     private boolean broken;
-    private long brokenSinceNs;
+    private final RebuildBudget rebuilds;
 
     OpaPolicyInstance(OpaPolicyModule module) {
         this.module = module;
         this.guard = PolicyWatchdog.shared().register(module.limits().deadlineNs());
+        this.rebuilds = new RebuildBudget(module.limits());
         try {
             policy = build();
         } catch (RuntimeException e) {
             broken = true;
-            brokenSinceNs = System.nanoTime();
         }
     }
 
@@ -63,7 +64,7 @@ public final class OpaPolicyInstance implements AutoCloseable {
     public long eval(AttributeValues attributes) {
         int failureStatus = module.limits().failureStatus();
         if (broken) {
-            if (System.nanoTime() - brokenSinceNs < module.limits().rebuildIntervalNs()) {
+            if (!rebuilds.tryAcquire(System.nanoTime())) {
                 module.countFailure(Decision.Failure.INSTANCE_BROKEN);
                 return Decision.hostFailure(failureStatus, Decision.Failure.INSTANCE_BROKEN);
             }
@@ -72,7 +73,6 @@ public final class OpaPolicyInstance implements AutoCloseable {
                 broken = false;
                 module.countRebuild();
             } catch (RuntimeException e) {
-                brokenSinceNs = System.nanoTime();
                 module.countFailure(Decision.Failure.INSTANCE_BROKEN);
                 return Decision.hostFailure(failureStatus, Decision.Failure.INSTANCE_BROKEN);
             }
@@ -92,7 +92,6 @@ public final class OpaPolicyInstance implements AutoCloseable {
         }
         if (failure != Decision.Failure.NONE) {
             broken = true;
-            brokenSinceNs = System.nanoTime();
             module.countFailure(failure);
             return Decision.hostFailure(failureStatus, failure);
         }
