@@ -40,7 +40,9 @@ import java.nio.ByteOrder;
  *
  * <p>Threading: not thread-safe; confined to one thread at a time. Allocation: none per request (a rebuild
  * allocates a new wasm instance). Ownership: sources are borrowed only for the duration of a {@code set} call;
- * {@link #outputBytes()} is owned by this instance and valid until the next {@code eval()}.
+ * {@link #outputBytes()} is read-only for the caller and valid until the next {@code eval()}.
+ *
+ * <p>Cost (JMH, 5 attributes, see the module README): about 110-150 ns per request with the host copy, 0 B.
  */
 public final class PolicyInstance implements AutoCloseable {
     private static final VarHandle LE_INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
@@ -57,13 +59,13 @@ public final class PolicyInstance implements AutoCloseable {
     private final byte[] absentTable;
     private final int failureStatus;
     private final PolicyWatchdog.Guard guard;
-
     private final MethodHandle direct;
+    private final RebuildBudget rebuilds;
+
     private Instance instance;
     private Memory memory;
     private ExportFunction evalFn;
     private boolean broken;
-    private final RebuildBudget rebuilds;
 
     private int used;
     private boolean overflow;
@@ -252,6 +254,7 @@ public final class PolicyInstance implements AutoCloseable {
         try {
             decision = direct != null ? (long) direct.invokeExact(memory, instance) : evalFn.apply(NO_ARGS)[0];
         } catch (ChicoryInterruptedException e) {
+            // Our watchdog's interrupt is cleared by disarm() below; anyone else's stays set (not ours to eat).
             decision = 0;
             failure = Decision.Failure.TIMEOUT;
         } catch (RuntimeException | StackOverflowError e) {
