@@ -80,7 +80,7 @@ public final class PolicyModule {
     private final int outAddress;
     private final boolean watchdogRequired;
     private final PolicyLimits limits;
-    private final int evalFunctionIndex;
+    /** Set once in {@link #load} before the module is returned (published with it); null: export-call path. */
     private MethodHandle evalHandle;
     /** For modules compiled from source: header names/values per rule id (0 = default), or null. */
     private byte[][] ruleHeaderBytes;
@@ -90,9 +90,8 @@ public final class PolicyModule {
 
     private PolicyModule(String name, byte[] wasm, WasmModule module, Function<Instance, Machine> machineFactory,
             MemoryLimits memoryLimits, List<String> attributes, int ctxAddress, int ctxCapacity, int outAddress,
-            boolean watchdogRequired, PolicyLimits limits, int evalFunctionIndex) {
+            boolean watchdogRequired, PolicyLimits limits) {
         this.name = name;
-        this.evalFunctionIndex = evalFunctionIndex;
         this.wasm = wasm;
         this.module = module;
         this.machineFactory = machineFactory;
@@ -242,7 +241,7 @@ public final class PolicyModule {
         }
         String name = sectionName(module);
         PolicyModule pm = new PolicyModule(name, wasm.clone(), module, factory, capped, attributes, ctx, ctxCapacity, out,
-                watchdog, limits, evalExport.index());
+                watchdog, limits);
         Instance trial;
         try {
             trial = pm.instantiate();
