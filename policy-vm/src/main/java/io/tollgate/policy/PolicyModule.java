@@ -167,8 +167,10 @@ public final class PolicyModule {
                 names.add(imp.module() + "." + imp.name() + " (" + imp.importType().name().toLowerCase(
                         java.util.Locale.ROOT) + ")");
             }
+            boolean opa = names.stream().anyMatch(n -> n.startsWith("env.opa_"));
             throw new PolicyLoadException("module imports " + String.join(", ", names)
-                    + "; ABI v1 policies may import nothing");
+                    + "; ABI v1 policies may import nothing" + (opa ? " (this looks like an OPA-built module: load it"
+                    + " with the OPA engine kind)" : ""));
         }
         if (module.startSection().isPresent()) {
             throw new PolicyLoadException("module has a start function; ABI v1 policies may not run code at instantiation");
