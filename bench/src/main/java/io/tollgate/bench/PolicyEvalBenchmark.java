@@ -1,5 +1,6 @@
 package io.tollgate.bench;
 
+import com.dylibso.chicory.runtime.ByteArrayMemory;
 import com.dylibso.chicory.runtime.ExportFunction;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
@@ -113,7 +114,7 @@ public class PolicyEvalBenchmark {
             throw new IllegalStateException("benchmark request is not allowed with headers on the direct call path");
         }
 
-        Instance interp = Instance.builder(Parser.parse(module.wasm())).build();
+        Instance interp = Instance.builder(Parser.parse(module.wasm())).withMemoryFactory(ByteArrayMemory::new).build();
         interpMemory = interp.memory();
         interpEval = interp.export("tollgate_eval");
         interpCtx = (int) interp.exports().global("tollgate_ctx").getValue();

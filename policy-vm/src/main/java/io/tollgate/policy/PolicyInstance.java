@@ -73,8 +73,12 @@ public final class PolicyInstance implements AutoCloseable {
 
     private final byte[] outBytes = new byte[MAX_OUTPUT_BYTES];
     private final int[] outIndex = new int[MAX_OUTPUT_HEADERS * 4];
-    private byte[] curBytes = outBytes;
-    private int[] curIndex = outIndex;
+    /**
+     * Rule id whose precomputed headers (module compiled from source) are the current outputs, or -1 when they
+     * are in {@link #outBytes}. An int, not array references: a reference store per request costs a GC write
+     * barrier (measured: ~15% of the evaluation with G1).
+     */
+    private int outRule = -1;
     private int outCount;
 
     PolicyInstance(PolicyModule module, PolicyWatchdog watchdog) {
@@ -278,11 +282,10 @@ public final class PolicyInstance implements AutoCloseable {
             return fail(Decision.Failure.BAD_DECISION);
         }
         if (Decision.hasHeaders(decision)) {
-            byte[] known = module.ruleHeaderBytes(Decision.ruleId(decision));
-            if (known != null) {
-                curBytes = known;
-                curIndex = module.ruleHeaderIndex(Decision.ruleId(decision));
-                outCount = curIndex.length / 4;
+            int ruleId = Decision.ruleId(decision);
+            if (module.ruleHeaderBytes(ruleId) != null) {
+                outRule = ruleId;
+                outCount = module.ruleHeaderIndex(ruleId).length / 4;
             } else if (!readOutputs()) {
                 outCount = 0;
                 return fail(Decision.Failure.BAD_OUTPUT);
@@ -322,8 +325,7 @@ public final class PolicyInstance implements AutoCloseable {
     // ---- outputs ----
 
     private boolean readOutputs() {
-        curBytes = outBytes;
-        curIndex = outIndex;
+        outRule = -1;
         int out = module.outAddress();
         long memBytes = (long) memory.pages() * Abi.PAGE_BYTES;
         int count = memory.readInt(out);
@@ -388,23 +390,27 @@ public final class PolicyInstance implements AutoCloseable {
      * with other instances); valid until the next {@link #eval()}.
      */
     public byte[] outputBytes() {
-        return curBytes;
+        return outRule >= 0 ? module.ruleHeaderBytes(outRule) : outBytes;
     }
 
     public int outputNameOffset(int i) {
-        return curIndex[checkOut(i) * 4];
+        return index()[checkOut(i) * 4];
     }
 
     public int outputNameLength(int i) {
-        return curIndex[checkOut(i) * 4 + 1];
+        return index()[checkOut(i) * 4 + 1];
     }
 
     public int outputValueOffset(int i) {
-        return curIndex[checkOut(i) * 4 + 2];
+        return index()[checkOut(i) * 4 + 2];
     }
 
     public int outputValueLength(int i) {
-        return curIndex[checkOut(i) * 4 + 3];
+        return index()[checkOut(i) * 4 + 3];
+    }
+
+    private int[] index() {
+        return outRule >= 0 ? module.ruleHeaderIndex(outRule) : outIndex;
     }
 
     private int checkOut(int i) {

@@ -2,6 +2,7 @@ package io.tollgate.policy;
 
 import com.dylibso.chicory.compiler.InterpreterFallback;
 import com.dylibso.chicory.compiler.MachineFactoryCompiler;
+import com.dylibso.chicory.runtime.ByteArrayMemory;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
 import com.dylibso.chicory.wasm.ChicoryException;
@@ -318,6 +319,9 @@ public final class PolicyModule {
         return Instance.builder(module)
                 .withMachineFactory(machineFactory)
                 .withMemoryLimits(memoryLimits)
+                // Chicory's default on JDK 17 is ByteBufferMemory (every access through HeapByteBuffer with its
+                // scope and index checks); ByteArrayMemory reads a byte[] through VarHandles: ~2x faster here.
+                .withMemoryFactory(ByteArrayMemory::new)
                 .build();
     }
 
