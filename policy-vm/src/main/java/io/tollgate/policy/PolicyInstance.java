@@ -42,7 +42,7 @@ import java.nio.ByteOrder;
  * allocates a new wasm instance). Ownership: sources are borrowed only for the duration of a {@code set} call;
  * {@link #outputBytes()} is read-only for the caller and valid until the next {@code eval()}.
  *
- * <p>Cost (JMH, 5 attributes, see the module README): about 110-150 ns per request with the host copy, 0 B.
+ * <p>Cost (JMH, 5 attributes, see the module README): about 65-100 ns per request with the host copy, 0 B.
  */
 public final class PolicyInstance implements AutoCloseable {
     private static final VarHandle LE_INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);

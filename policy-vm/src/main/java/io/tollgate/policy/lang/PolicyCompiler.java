@@ -17,7 +17,7 @@ import java.util.Map;
  *
  * <pre>
  * 0      .. 15          zero (address 0 is never a valid value)
- * 16     .. constEnd    constants: compared values, glob patterns, header names/values, header tables
+ * 16     .. constEnd    constants: values longer than UNROLL_MAX, header names/values, header tables
  * ctx    .. ctx+cap     request-context region (ctx aligned to 8), cap = context-bytes
  * out    .. out+8       output area: header count, header-table address
  * </pre>
