@@ -15,6 +15,7 @@ import java.util.List;
  * @param upstream            name of the upstream cluster, or null for a direct-response route
  * @param directResponse      the fixed reply, or null for a proxy route
  * @param maxRequestBodyBytes request body limit on this route (at most the gateway-wide limit)
+ * @param websocket           proxy WebSocket upgrades (RFC 6455) to the upstream; proxy routes only
  * @param auth                token verification and role rules, or null for a route open to anyone
  */
 public record RouteSettings(
@@ -25,15 +26,22 @@ public record RouteSettings(
         String upstream,
         DirectResponseSettings directResponse,
         long maxRequestBodyBytes,
+        boolean websocket,
         AuthSettings.Route auth) {
 
     public RouteSettings {
         methods = List.copyOf(methods);
     }
 
-    /** A route without auth. */
+    /** A route without WebSocket upgrades and without auth. */
     public RouteSettings(String name, String host, String pathPrefix, List<String> methods, String upstream,
                          DirectResponseSettings directResponse, long maxRequestBodyBytes) {
-        this(name, host, pathPrefix, methods, upstream, directResponse, maxRequestBodyBytes, null);
+        this(name, host, pathPrefix, methods, upstream, directResponse, maxRequestBodyBytes, false, null);
+    }
+
+    /** A route without auth. */
+    public RouteSettings(String name, String host, String pathPrefix, List<String> methods, String upstream,
+                         DirectResponseSettings directResponse, long maxRequestBodyBytes, boolean websocket) {
+        this(name, host, pathPrefix, methods, upstream, directResponse, maxRequestBodyBytes, websocket, null);
     }
 }

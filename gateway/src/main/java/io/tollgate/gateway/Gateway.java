@@ -32,6 +32,7 @@ import io.tollgate.config.GatewaySettings;
 import io.tollgate.config.ListenerSettings;
 import io.tollgate.gateway.admin.AdminServer;
 import io.tollgate.gateway.filter.FilterChains;
+import io.tollgate.gateway.h2.Http2Server;
 import io.tollgate.gateway.log.AccessLog;
 import io.tollgate.gateway.loop.LoopContext;
 import io.tollgate.gateway.loop.Transports;
@@ -97,7 +98,8 @@ public final class Gateway implements AutoCloseable {
         this.listenerTls = new LinkedHashMap<>();
         for (ListenerSettings listener : settings.listeners()) {
             if (listener.tls() != null) {
-                listenerTls.put(listener.name(), ListenerTls.build(listener.name(), listener.tls(), tlsProvider));
+                listenerTls.put(listener.name(), ListenerTls.build(listener.name(), listener.tls(), tlsProvider,
+                        settings.http2().enabled()));
             }
         }
         if (tlsProvider != null) {
@@ -195,6 +197,9 @@ public final class Gateway implements AutoCloseable {
         final ClientIdentity identity = tls == null ? ClientIdentity.NONE
                 : ClientIdentity.of(listener.tls().forwardClientIdentity(),
                         listener.tls().clientAuth() != ClientAuth.NONE);
+        final boolean h2 = tls != null ? settings.http2().enabled() : settings.http2().cleartext();
+        final Http2Server http2 = h2 ? new Http2Server(settings.http2(), runtime, stats, tlsStats, identity,
+                metrics.http2Stats(listener.name())) : null;
         final ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(loops, loops)
                 .channel(transports.serverChannelClass())
@@ -212,7 +217,7 @@ public final class Gateway implements AutoCloseable {
                         if (tls != null) {
                             ch.pipeline().addLast(tls.newHandler(ch.alloc()));
                         }
-                        ch.pipeline().addLast(new DownstreamConnection(runtime, stats, tlsStats, identity));
+                        ch.pipeline().addLast(new DownstreamConnection(runtime, stats, tlsStats, identity, http2));
                         downstreamChannels.add(ch);
                     }
                 });
@@ -272,6 +277,11 @@ public final class Gateway implements AutoCloseable {
             throw new IllegalArgumentException("no listener named " + listenerName);
         }
         return ((InetSocketAddress) ch.localAddress()).getPort();
+    }
+
+    /** A TLS listener's contexts (e.g. to rotate its session-ticket key now), or null for a plain listener. */
+    public ListenerTls listenerTls(String listenerName) {
+        return listenerTls.get(listenerName);
     }
 
     /** The bound admin port, or -1 when the admin listener is disabled. */

@@ -2,6 +2,7 @@ package io.tollgate.gateway;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import io.tollgate.config.GatewaySettings;
 import io.tollgate.config.HttpSettings;
@@ -60,7 +61,8 @@ public final class GatewayRuntime {
         final UpstreamCluster[] clusters = new UpstreamCluster[upstreamSettings.size()];
         for (int i = 0; i < clusters.length; i++) {
             final UpstreamSettings u = upstreamSettings.get(i);
-            clusters[i] = new UpstreamCluster(i, u, metrics.upstreamStats(u.name(), eventLoops));
+            clusters[i] = new UpstreamCluster(i, u, metrics.upstreamStats(u.name(), eventLoops),
+                    Math.max(1, TimeUnit.NANOSECONDS.toMillis(settings.timeouts().connectNs())));
         }
         final List<RouteSettings> routeSettings = new ArrayList<>(settings.routes());
         final RouteTable table = RouteTableCompiler.compile(routeSettings, clusters, metrics, eventLoops, filters);

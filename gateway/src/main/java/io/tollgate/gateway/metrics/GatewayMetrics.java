@@ -37,6 +37,8 @@ import java.util.concurrent.ConcurrentMap;
  *   <li>{@code tollgate_tls_handshakes_total{listener,protocol}},
  *       {@code tollgate_tls_handshake_failures_total{listener,reason}}, {@code tollgate_tls_provider_info{provider}}
  *       - see {@link TlsStats}</li>
+ *   <li>{@code tollgate_http2_connections_total{listener}}, {@code tollgate_http2_streams_total{listener}},
+ *       {@code tollgate_http2_connection_errors_total{listener,reason}} - see {@link Http2Stats}</li>
  *   <li>{@code tollgate_access_log_dropped_total}</li>
  * </ul>
  *
@@ -55,6 +57,10 @@ public final class GatewayMetrics {
     private final LatencyCollector requestDuration;
 
     private final Counter connections;
+    private final Counter http2Connections;
+    private final Counter http2Streams;
+    private final Counter http2Errors;
+    private final ConcurrentMap<String, Http2Stats> http2Listeners = new ConcurrentHashMap<>();
     private final Counter rejectedRequests;
 
     private final Counter upstreamConnects;
@@ -78,6 +84,12 @@ public final class GatewayMetrics {
     public GatewayMetrics() {
         requests = counter("tollgate_requests_total", "Requests answered, by route and status class.",
             "route", "status_class");
+        http2Connections = counter("tollgate_http2_connections_total", "HTTP/2 connections accepted.", "listener");
+        http2Streams = counter("tollgate_http2_streams_total", "HTTP/2 streams (requests) opened by clients.",
+                "listener");
+        http2Errors = counter("tollgate_http2_connection_errors_total",
+                "HTTP/2 connections ended (or streams reset) by a protocol error or a flood limit.", "listener",
+                "reason");
         requestBytes = counter("tollgate_request_bytes_total", "Request bytes received from clients.", "route");
         filterFailures = counter("tollgate_filter_failures_total",
                 "Requests a filter failed (threw, answered nothing, or did not resume in time).", "route");
@@ -211,6 +223,17 @@ public final class GatewayMetrics {
      *
      * @param listener configured listener name
      */
+    /** The HTTP/2 counters of a listener (idempotent per name). */
+    public Http2Stats http2Stats(String listener) {
+        return http2Listeners.computeIfAbsent(listener, name -> {
+            final CounterDataPoint[] byReason = new CounterDataPoint[Http2Stats.REASONS.length];
+            for (int i = 0; i < byReason.length; i++) {
+                byReason[i] = http2Errors.labelValues(name, Http2Stats.REASONS[i]);
+            }
+            return new Http2Stats(http2Connections.labelValues(name), http2Streams.labelValues(name), byReason);
+        });
+    }
+
     public TlsStats tlsStats(String listener) {
         return tlsListeners.computeIfAbsent(listener, name -> {
             final CounterDataPoint[] byProtocol = new CounterDataPoint[TlsStats.PROTOCOLS.length];

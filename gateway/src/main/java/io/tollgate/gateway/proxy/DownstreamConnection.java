@@ -18,6 +18,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
@@ -30,6 +31,7 @@ import io.tollgate.gateway.GatewayRuntime;
 import io.tollgate.gateway.filter.Exchange;
 import io.tollgate.gateway.filter.Principal;
 import io.tollgate.gateway.filter.RequestFilter;
+import io.tollgate.gateway.h2.Http2Server;
 import io.tollgate.gateway.http1.ChunkedDecoder;
 import io.tollgate.gateway.http1.HeaderIds;
 import io.tollgate.gateway.http1.Methods;
@@ -95,11 +97,15 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private static final int RQ_HEAD = 0;
     private static final int RQ_BODY = 1;
     private static final int RQ_DONE = 2;
+    /** After a WebSocket 101: client bytes go upstream as they come. */
+    private static final int RQ_TUNNEL = 3;
     // Response side. IDLE: no exchange. WAIT: exchange started, no final response head yet.
     private static final int RS_IDLE = 0;
     private static final int RS_WAIT = 1;
     private static final int RS_BODY = 2;
     private static final int RS_DONE = 3;
+    /** After a WebSocket 101: upstream bytes go to the client as they come. */
+    private static final int RS_TUNNEL = 4;
     // Request body framing.
     private static final int BODY_NONE = 0;
     private static final int BODY_LENGTH = 1;
@@ -128,6 +134,12 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     /** Client headers never forwarded: the listener's identity headers and those the filters set. */
     private final byte[][] dropNames;
     private final FilterExchange exchange = new FilterExchange();
+    /** HTTP/2 for this listener (ALPN h2, or h2c by preface on a plain listener), or null. */
+    private final Http2Server http2;
+    /** Serving one HTTP/2 stream (behind a StreamBridge): one request, no connection accounting of its own. */
+    private final boolean stream;
+    /** On an h2c-capable plain listener: the first bytes were checked and are not the HTTP/2 preface. */
+    private boolean prefaceChecked;
     private final RequestHeadParser requestParser;
     private final RequestHead requestHead;
     private final ChunkedDecoder requestChunks;
@@ -172,6 +184,8 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private boolean http10;
     private boolean keepAlive;
     private boolean expectContinue;
+    /** A WebSocket handshake on a route that proxies them: Upgrade goes upstream, a 101 opens a tunnel. */
+    private boolean upgrade;
     private int requestBodyKind;
     private long requestBodyRemaining;
     private boolean discardingBody;
@@ -227,6 +241,36 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
      */
     public DownstreamConnection(GatewayRuntime runtime, ConnectionStats listenerStats, TlsStats tlsStats,
                                 ClientIdentity identity) {
+        this(runtime, listenerStats, tlsStats, identity, null, false);
+    }
+
+    /**
+     * @param http2 HTTP/2 for this listener: taken on when the TLS handshake negotiates {@code h2}, or, on a plain
+     *              listener, when the connection opens with the HTTP/2 preface; null: HTTP/1.1 only
+     */
+    public DownstreamConnection(GatewayRuntime runtime, ConnectionStats listenerStats, TlsStats tlsStats,
+                                ClientIdentity identity, Http2Server http2) {
+        this(runtime, listenerStats, tlsStats, identity, http2, false);
+    }
+
+    /**
+     * The exchange handler of one HTTP/2 stream, behind the bridge that turns its frames into HTTP/1.1 bytes. The
+     * connection's TLS handshake was counted by the connection; its verified client identity is passed on.
+     */
+    public static DownstreamConnection forStream(GatewayRuntime runtime, ConnectionStats listenerStats,
+                                                 TlsStats tlsStats, ClientIdentity identity,
+                                                 X509Certificate clientCertificate, byte[] identityLines) {
+        final DownstreamConnection c = new DownstreamConnection(runtime, listenerStats, tlsStats, identity, null, true);
+        c.clientCertificate = clientCertificate;
+        c.identityLines = identityLines;
+        c.tlsOutcomeCounted = true;
+        return c;
+    }
+
+    private DownstreamConnection(GatewayRuntime runtime, ConnectionStats listenerStats, TlsStats tlsStats,
+                                 ClientIdentity identity, Http2Server http2, boolean stream) {
+        this.http2 = http2;
+        this.stream = stream;
         this.runtime = runtime;
         this.listenerStats = listenerStats;
         this.tlsStats = tlsStats;
@@ -262,7 +306,9 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
                     .getBytes(StandardCharsets.US_ASCII);
         }
         log.setClientAddress(clientAddress, 0, clientAddress.length);
-        listenerStats.opened();
+        if (!stream) {
+            listenerStats.opened();
+        }
         // The first request must arrive within the request-head timeout, like every later one after its first byte.
         arm(T_HEAD, System.nanoTime() + requestHeadTimeoutNs);
     }
@@ -283,6 +329,17 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         in = accumulate(in, (ByteBuf) msg);
         if (filterPaused && in != before) {
             requestHead.relocate(in.readerIndex() - beforeReaderIndex); // the paused head was copied
+        }
+        if (!prefaceChecked && http2 != null && tlsStats == null) {
+            final int preface = Http2Server.matchesPreface(in);
+            if (preface == 0) {
+                return; // too few bytes to tell
+            }
+            prefaceChecked = true;
+            if (preface > 0) {
+                switchToHttp2();
+                return;
+            }
         }
         processInbound();
     }
@@ -318,7 +375,9 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
             tlsOutcomeCounted = true;
             tlsStats.onHandshakeFailure(null);
         }
-        listenerStats.closed();
+        if (!stream) {
+            listenerStats.closed();
+        }
     }
 
     @Override
@@ -364,9 +423,33 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
                 if (clientCertificate != null && identity.forwardsAnything()) {
                     identityLines = identity.encode(clientCertificate);
                 }
+                if (http2 != null && "h2".equals(ssl.applicationProtocol())) {
+                    switchToHttp2();
+                }
             }
         } else {
             tlsStats.onHandshakeFailure(evt.cause());
+        }
+    }
+
+    /**
+     * Hands the connection to HTTP/2: this handler leaves the pipeline (it has served no request), the HTTP/2
+     * codec takes its place, and any bytes already read (the h2c preface) are passed to it.
+     */
+    private void switchToHttp2() {
+        stopTimer();
+        final ByteBuf buffered = in;
+        in = null;
+        if (!reading) {
+            reading = true;
+            ctx.channel().config().setAutoRead(true);
+        }
+        final ChannelPipeline pipeline = ctx.pipeline();
+        pipeline.remove(this);
+        http2.install(pipeline, clientCertificate, identityLines);
+        if (buffered != null) {
+            pipeline.fireChannelRead(buffered);
+            pipeline.fireChannelReadComplete();
         }
     }
 
@@ -415,6 +498,10 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
                         if (!onRequestBody()) {
                             break;
                         }
+                    } else if (requestState == RQ_TUNNEL) {
+                        if (!onTunnelBytes()) {
+                            break;
+                        }
                     } else {
                         break; // RQ_DONE: wait for the response
                     }
@@ -444,6 +531,9 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
             // Every byte sent is forwarded and the body is still short: the upstream must not take a truncated
             // request as complete. (Bytes still buffered, e.g. while connecting, bring us back here later.)
             abort();
+        } else if (requestState == RQ_TUNNEL && (in == null || !in.isReadable())) {
+            releaseUpstream(false); // the client ended its side of the tunnel: end both
+            finishExchange();
         }
         // otherwise the exchange finishes, buffered pipelined requests are answered, then finishExchange closes
     }
@@ -457,7 +547,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         responseState = RS_WAIT;
         method = head.method();
         http10 = head.versionMinor() == 0;
-        keepAlive = head.keepAlive() && !runtime.draining();
+        keepAlive = !stream && head.keepAlive() && !runtime.draining();
         expectContinue = head.expectContinue();
         bytesIn = head.headLength();
         log.setMethod(in, head.methodOffset(), head.methodLength());
@@ -488,6 +578,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         }
         route = r;
         stats = r.stats();
+        upgrade = r.websocket() && head.upgradeWebSocket() && method == Methods.GET && requestBodyKind == BODY_NONE;
         log.routeName = r.nameBytes();
         if (requestBodyKind == BODY_LENGTH && requestBodyRemaining > r.maxRequestBodyBytes()) {
             listenerStats.onRejected(-ParseStatus.BODY_TOO_LARGE);
@@ -619,6 +710,18 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         return true;
     }
 
+    /** Client bytes of a WebSocket tunnel, passed upstream as they are. */
+    private boolean onTunnelBytes() {
+        if (upstream == null || !upstream.isActive() || !upstream.isWritable()) {
+            return false; // backpressure: reading resumes when the upstream drains
+        }
+        final int n = in.readableBytes();
+        bytesIn += n;
+        upstream.write(in.readRetainedSlice(n));
+        upstreamNeedsFlush = true;
+        return true;
+    }
+
     /** The whole request is upstream: the upstream-response deadline starts now. */
     private void onRequestSent() {
         if (responseState == RS_WAIT) {
@@ -708,7 +811,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
                 clientAddress.length + identityLines.length + upstreamLinesLength));
         HeadEncoder.upstreamRequest(head, in, out, requestBodyKind == BODY_CHUNKED, tlsStats != null,
                 clientAddress, log.requestId, log.requestIdLength, forwardedFor, dropNames, identityLines,
-                upstreamLines, upstreamLinesLength);
+                upstreamLines, upstreamLinesLength, upgrade);
         return out;
     }
 
@@ -839,6 +942,9 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         } else if (responseState == RS_BODY) {
             pool.cluster().stats().onError(UpstreamStats.RESET);
             abort(); // truncated response: the client must see the connection end, not a short body
+        } else if (responseState == RS_TUNNEL) {
+            responseState = RS_DONE; // the upstream ended the tunnel: so does the client's connection
+            finishExchange();
         }
         flushBoth();
     }
@@ -883,8 +989,12 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
                 }
                 final int code = responseHead.status();
                 if (code < 200) {
+                    if (code == 101 && upgrade) {
+                        startTunnel();
+                        continue;
+                    }
                     if (code == 101) {
-                        // The gateway strips Upgrade, so a switch of protocols was never asked for.
+                        // Upgrade was stripped (the route does not proxy WebSocket): a switch was never asked for.
                         pool.cluster().stats().onError(UpstreamStats.PROTOCOL);
                         upstreamIn = release(upstreamIn);
                         failBeforeResponse(LocalReplies.UPSTREAM_PROTOCOL_ERROR);
@@ -937,6 +1047,11 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
                 } else if (n == 0) {
                     break;
                 }
+            } else if (responseState == RS_TUNNEL) {
+                final int n = buf.readableBytes();
+                bytesOut += n;
+                ctx.write(buf.readRetainedSlice(n), ctx.voidPromise());
+                downstreamNeedsFlush = true;
             } else {
                 upstreamReusable = false; // bytes beyond the response: the upstream is out of step
                 break;
@@ -951,9 +1066,36 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         if (upstream != null && !ctx.channel().isWritable()) {
             upstream.setAutoRead(false); // backpressure: resumes in channelWritabilityChanged
         }
+        if (responseState == RS_TUNNEL && in != null && in.isReadable()) {
+            processInbound(); // client bytes that arrived before the 101
+        }
         if (responseState == RS_DONE && !closing) {
             onResponseComplete();
         }
+    }
+
+    /**
+     * The upstream accepted a WebSocket handshake: its 101 goes to the client (Upgrade kept, connection: upgrade),
+     * and from here both directions are a byte tunnel, bounded by the idle timeout and ended by either side's close.
+     */
+    private void startTunnel() {
+        status = 101;
+        closeAfterResponse = true;
+        upstreamReusable = false;
+        upstreamHead = release(upstreamHead);
+        final ByteBuf out = ctx.alloc().directBuffer(HeadEncoder.downstreamResponseCapacity(responseHead,
+                responseLinesLength + 32));
+        HeadEncoder.downstreamResponse(responseHead, upstreamIn, out, true, false, false, false, responseLines,
+                responseLinesLength, true);
+        bytesOut += out.readableBytes();
+        ctx.write(out, ctx.voidPromise());
+        downstreamNeedsFlush = true;
+        responseHeadSent = true;
+        upstreamIn.skipBytes(responseHead.headLength());
+        responseParser.reset();
+        responseState = RS_TUNNEL;
+        requestState = RQ_TUNNEL;
+        arm(T_TRANSFER, lastProgressNs + idleTimeoutNs);
     }
 
     private void onResponseHead() {
@@ -1054,6 +1196,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         stats = null;
         pool = null;
         discardingBody = false;
+        upgrade = false;
         requestBodyStarted = false;
         requestBodyRemaining = 0;
         connectAttempts = 0;
@@ -1218,8 +1361,8 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private void updateReadInterest() {
         final boolean wanted = !closing
                 && (in == null || in.readableBytes() < INBOUND_HIGH_WATER_BYTES)
-                && !(requestState == RQ_BODY && !discardingBody && upstream != null && upstream.isActive()
-                && !upstream.isWritable());
+                && !((requestState == RQ_BODY && !discardingBody || requestState == RQ_TUNNEL) && upstream != null
+                && upstream.isActive() && !upstream.isWritable());
         if (wanted != reading) {
             reading = wanted;
             ctx.channel().config().setAutoRead(wanted);

@@ -37,6 +37,7 @@ final class HeadEncoder {
     private static final byte[] XFH = "x-forwarded-host: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] XRID = "x-request-id: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CONNECTION_CLOSE = "connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CONNECTION_UPGRADE = "connection: upgrade\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CONNECTION_KEEP_ALIVE = "connection: keep-alive\r\n".getBytes(StandardCharsets.US_ASCII);
 
     private HeadEncoder() {
@@ -81,6 +82,18 @@ final class HeadEncoder {
                                 byte[] clientAddress, byte[] requestId, int requestIdLength,
                                 int[] forwardedForScratch, byte[][] dropNames, byte[] identityLines,
                                 byte[] filterLines, int filterLength) {
+        upstreamRequest(head, src, out, chunked, https, clientAddress, requestId, requestIdLength, forwardedForScratch,
+                dropNames, identityLines, filterLines, filterLength, false);
+    }
+
+    /**
+     * As above; {@code upgrade}: a WebSocket handshake the route proxies, so its {@code Upgrade} field is kept and
+     * {@code connection: upgrade} sent (every other hop-by-hop field is still dropped).
+     */
+    static void upstreamRequest(RequestHead head, ByteBuf src, ByteBuf out, boolean chunked, boolean https,
+                                byte[] clientAddress, byte[] requestId, int requestIdLength,
+                                int[] forwardedForScratch, byte[][] dropNames, byte[] identityLines,
+                                byte[] filterLines, int filterLength, boolean upgrade) {
         out.writeBytes(src, head.methodOffset(), head.methodLength()).writeBytes(SP);
         if (head.absoluteForm()) {
             // A proxy forwards origin-form; the absolute-form authority becomes the Host (RFC 9112 3.2.2).
@@ -106,6 +119,9 @@ final class HeadEncoder {
                     break;
                 case HeaderIds.CONTENT_LENGTH:
                     drop = false; // never let "Connection: content-length" strip the framing
+                    break;
+                case HeaderIds.UPGRADE:
+                    drop = !upgrade;
                     break;
                 case HeaderIds.X_FORWARDED_FOR:
                     if (forwardedForCount < MAX_FORWARDED_FOR_HEADERS) {
@@ -160,6 +176,9 @@ final class HeadEncoder {
         out.writeBytes(XRID).writeBytes(requestId, 0, requestIdLength).writeBytes(CRLF);
         out.writeBytes(identityLines);
         out.writeBytes(filterLines, 0, filterLength);
+        if (upgrade) {
+            out.writeBytes(CONNECTION_UPGRADE);
+        }
         out.writeBytes(CRLF);
     }
 
@@ -203,6 +222,17 @@ final class HeadEncoder {
     static void downstreamResponse(ResponseHead head, ByteBuf src, ByteBuf out, boolean interim,
                                    boolean forwardChunked, boolean close, boolean http10Client,
                                    byte[] extraLines, int extraLength) {
+        downstreamResponse(head, src, out, interim, forwardChunked, close, http10Client, extraLines, extraLength,
+                false);
+    }
+
+    /**
+     * As above; {@code upgrade}: the upstream's 101 to a proxied WebSocket handshake, which keeps its
+     * {@code Upgrade} field and gets {@code connection: upgrade} (with the filters' lines, as a final head would).
+     */
+    static void downstreamResponse(ResponseHead head, ByteBuf src, ByteBuf out, boolean interim,
+                                   boolean forwardChunked, boolean close, boolean http10Client,
+                                   byte[] extraLines, int extraLength, boolean upgrade) {
         final int start = head.startOffset();
         final int count = head.headerCount();
         final int headEnd = start + head.headLength() - 2;
@@ -211,7 +241,8 @@ final class HeadEncoder {
         out.writeBytes(HTTP11).writeBytes(src, start + HTTP11.length, statusLineEnd - start - HTTP11.length);
         int runStart = -1;
         for (int i = 0; i < count; i++) {
-            final boolean drop = head.isHopByHop(i) && head.headerId(i) != HeaderIds.CONTENT_LENGTH;
+            final boolean drop = head.isHopByHop(i) && head.headerId(i) != HeaderIds.CONTENT_LENGTH
+                    && !(upgrade && head.headerId(i) == HeaderIds.UPGRADE);
             if (drop) {
                 if (runStart >= 0) {
                     out.writeBytes(src, runStart, head.nameOffset(i) - runStart);
@@ -224,7 +255,9 @@ final class HeadEncoder {
         if (runStart >= 0) {
             out.writeBytes(src, runStart, headEnd - runStart);
         }
-        if (!interim) {
+        if (upgrade) {
+            out.writeBytes(extraLines, 0, extraLength).writeBytes(CONNECTION_UPGRADE);
+        } else if (!interim) {
             out.writeBytes(extraLines, 0, extraLength);
             if (forwardChunked) {
                 out.writeBytes(TE_CHUNKED);

@@ -35,6 +35,7 @@ public final class Route {
     private final long maxRequestBodyBytes;
     private final RouteStats stats;
     private final RequestFilter[] filters;
+    private final boolean websocket;
 
     Route(int index, RouteSettings settings, UpstreamCluster upstream, RouteStats stats, RequestFilter[] filters) {
         this.index = index;
@@ -67,6 +68,7 @@ public final class Route {
         this.maxRequestBodyBytes = settings.maxRequestBodyBytes();
         this.stats = stats;
         this.filters = filters;
+        this.websocket = settings.websocket();
     }
 
     /** The {@link Methods} code of an upper-case method name from the config. */
@@ -173,6 +175,11 @@ public final class Route {
 
     public RouteStats stats() {
         return stats;
+    }
+
+    /** Whether WebSocket upgrades are proxied on this route. */
+    public boolean websocket() {
+        return websocket;
     }
 
     /** The request filters, in order; empty when none apply. Shared: callers must not modify the array. */
