@@ -177,17 +177,17 @@ public final class RemoteJwks {
             if (inFlight) {
                 return true;
             }
-            final long nowNs = System.nanoTime();
-            final long waitNs = fetchedOnce ? options.minRefreshNs() - (nowNs - lastFetchStartNs) : 0;
-            if (waitNs <= 0) {
-                fetchNowLocked();
-                return true;
-            }
+            // The fetch itself always starts on the scheduler thread: the caller is an event loop, which must not
+            // call into the HTTP client.
+            final long sinceNs = System.nanoTime() - lastFetchStartNs;
+            final long waitNs = fetchedOnce ? Math.max(0, options.minRefreshNs() - sinceNs) : 0;
             if (next == null || next.getDelay(TimeUnit.NANOSECONDS) > waitNs) {
                 if (next != null) {
                     next.cancel(false);
                 }
-                stats.onRefetchLimited(this);
+                if (waitNs > 0) {
+                    stats.onRefetchLimited(this);
+                }
                 next = scheduler.schedule(this::scheduledFetch, waitNs, TimeUnit.NANOSECONDS);
             }
             return true;
