@@ -171,8 +171,10 @@ public final class AuthFilter implements RequestFilter {
         for (int slot = 0; slot < forwardNames.length; slot++) {
             final byte[] name = forwardNames[slot];
             final byte[] value = p.headerValue(slot);
-            if (name != null && value != null) {
-                exchange.addUpstreamHeader(name, value, 0, value.length);
+            // Values are escaped to printable ASCII when the principal is built, so the exchange never refuses
+            // them; if it did, the request must not go upstream without the identity it was checked for.
+            if (name != null && value != null && !exchange.addUpstreamHeader(name, value, 0, value.length)) {
+                return refuse(st, issuer, AuthReason.INVALID_CLAIM);
             }
         }
         exchange.principal(p);
