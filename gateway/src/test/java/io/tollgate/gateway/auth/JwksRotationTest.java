@@ -62,13 +62,21 @@ class JwksRotationTest {
         try (JwksServer server = new JwksServer(); TestUpstream upstream = new TestUpstream()) {
             server.serve(jwks("k1", k1)).status(503);
             try (GatewayFixture gateway = gateway(server, upstream)) {
-                Thread.sleep(300);
-                assertFalse(gateway.gateway().ready());
-                try (RawHttp admin = new RawHttp(gateway.gateway().adminPort())) {
-                    final RawHttp.Response r = admin.send("GET /readyz HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
-                    assertEquals(503, r.status());
-                    assertTrue(r.body().contains("auth: issuer idp has no keys yet (HTTP status 503)"), r.body());
+                // Not ready from the start; once the first fetch has failed, /readyz says why.
+                String body = "";
+                final long until = System.currentTimeMillis() + 10_000;
+                while (!body.contains("(HTTP status 503)") && System.currentTimeMillis() < until) {
+                    assertFalse(gateway.gateway().ready());
+                    try (RawHttp admin = new RawHttp(gateway.gateway().adminPort())) {
+                        final RawHttp.Response r = admin.send("GET /readyz HTTP/1.1\r\nHost: a\r\n\r\n")
+                                .readResponse();
+                        assertEquals(503, r.status());
+                        body = r.body();
+                        assertTrue(body.startsWith("auth: issuer idp has no keys yet"), body);
+                    }
+                    Thread.sleep(20);
                 }
+                assertTrue(body.contains("auth: issuer idp has no keys yet (HTTP status 503)"), body);
                 assertEquals(401, get(gateway, token("k1", k1)));
                 server.status(200);
                 final long deadline = System.currentTimeMillis() + 5000;
