@@ -60,7 +60,8 @@ public final class LimitRequest {
         }
         this.cost = cost;
         this.levels = 0;
-        this.tenant = null;
+        // The tenant reference is left as is (a length of 0 means "none"): reference stores cost a GC write
+        // barrier on the hot path; the stale reference only keeps one small array reachable.
         this.tenantOffset = 0;
         this.tenantLength = 0;
         this.allowed = false;
@@ -71,7 +72,9 @@ public final class LimitRequest {
 
     /** The tenant (organisation) whose keys this request touches; borrowed until acquire returns. */
     public LimitRequest tenant(byte[] bytes, int offset, int length) {
-        this.tenant = bytes;
+        if (this.tenant != bytes) { // skip the write barrier when the caller reuses its buffer
+            this.tenant = bytes;
+        }
         this.tenantOffset = offset;
         this.tenantLength = length;
         return this;
@@ -99,7 +102,9 @@ public final class LimitRequest {
         final int i = levels++;
         ids[i] = id;
         quota[i] = isQuota;
-        subjects[i] = subject;
+        if (subject != null && subjects[i] != subject) { // null: length 0 says "none"; skip the barrier on reuse
+            subjects[i] = subject;
+        }
         subjectOffsets[i] = subject == null ? 0 : offset;
         subjectLengths[i] = subject == null ? 0 : length;
         return this;

@@ -54,7 +54,7 @@ class RedisFaultsTest {
                 LimitDefinition.exact("open", spec, FailureMode.FAIL_OPEN),
                 LimitDefinition.exact("fallback", spec, FailureMode.LOCAL_FALLBACK),
                 LimitDefinition.exact("closed", spec, FailureMode.FAIL_CLOSED));
-        final RedisBackend backend = RedisBackend.connect(RedisEndpoints.nodes(List.of(redis.uri()))
+        final RedisBackend backend = TestBackends.connected(RedisEndpoints.nodes(List.of(redis.uri()))
                 .withRefreshInterval(Duration.ofMillis(200)), LatencyRecorder.NONE);
         final RedisRateLimiter limiter = new RedisRateLimiter(backend, defs, List.of(), RedisRateLimiter.Options.defaults()
                 .withDeadline(DEADLINE).withBreaker(5, Duration.ofMillis(300)).withInstances(SHARE));

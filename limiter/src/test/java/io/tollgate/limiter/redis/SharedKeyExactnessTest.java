@@ -109,7 +109,7 @@ class SharedKeyExactnessTest {
         scenarios.addAll(mine);
         final List<java.util.function.LongConsumer> starts = new ArrayList<>();
         for (int i = 0; i < INSTANCES; i++) {
-            final RedisBackend backend = RedisBackend.connect(endpoints, LatencyRecorder.NONE);
+            final RedisBackend backend = TestBackends.connected(endpoints, LatencyRecorder.NONE);
             final RedisRateLimiter limiter = new RedisRateLimiter(backend, List.of(def), List.of(),
                     RedisRateLimiter.Options.defaults().withInstances(INSTANCES).withDeadline(Duration.ofMillis(200)).withLeaseHold(LEASE_HOLD));
             final ScheduledThreadPoolExecutor loopThread = new ScheduledThreadPoolExecutor(1);
