@@ -65,8 +65,7 @@ public final class LimitRequest {
         this.tenantOffset = 0;
         this.tenantLength = 0;
         this.allowed = false;
-        this.source = null;
-        this.bindingLevel = -1;
+        this.bindingLevel = -1; // -1 says "no decision yet"; source keeps its last value (no write barrier)
         return this;
     }
 
@@ -137,9 +136,9 @@ public final class LimitRequest {
         return allowed;
     }
 
-    /** Who decided: Redis, the local lease, or a failure mode. */
+    /** Who decided: Redis, the local lease, or a failure mode (null before the first decision). */
     public DecisionSource source() {
-        return source;
+        return bindingLevel < 0 && levels > 0 ? null : source;
     }
 
     /**
@@ -191,7 +190,9 @@ public final class LimitRequest {
     /** Picks {@link #bindingLevel} from the per-level results (call after filling them). */
     void bind(boolean admitted, DecisionSource decidedBy) {
         this.allowed = admitted;
-        this.source = decidedBy;
+        if (this.source != decidedBy) {
+            this.source = decidedBy;
+        }
         int best = -1;
         for (int i = 0; i < levels; i++) {
             if (best < 0) {

@@ -297,7 +297,9 @@ public final class LoopLimiter implements AutoCloseable {
             }
         }
         req.allowed = true;
-        req.source = DecisionSource.LEASE;
+        if (req.source != DecisionSource.LEASE) { // a reference store costs a G1 write barrier: skip it when unchanged
+            req.source = DecisionSource.LEASE;
+        }
         req.bindingLevel = binding;
     }
 
