@@ -77,8 +77,8 @@ class ScriptCacheAndFailoverTest {
     @Test
     void scriptFlushEvery100msCausesNoClientErrorStandaloneAndCluster() throws Exception {
         try (RedisServer redis = RedisServer.start(); RedisClusterFixture cluster = RedisClusterFixture.start()) {
-            final RedisBackend sa = TestBackends.connected(RedisEndpoints.nodes(List.of(redis.uri())), LatencyRecorder.NONE);
-            final RedisBackend cl = TestBackends.connected(RedisEndpoints.cluster(cluster.uris()), LatencyRecorder.NONE);
+            final RedisBackend sa = TestBackends.connected(SharedKeyExactnessTest.patient(RedisEndpoints.nodes(List.of(redis.uri()))), LatencyRecorder.NONE);
+            final RedisBackend cl = TestBackends.connected(SharedKeyExactnessTest.patient(RedisEndpoints.cluster(cluster.uris())), LatencyRecorder.NONE);
             // The subject is NOSCRIPT handling, not latency: a deadline no CPU stall reaches (see RedisFaultsTest for that).
             try (Traffic a = new Traffic(sa, Duration.ofSeconds(1)); Traffic b = new Traffic(cl, Duration.ofSeconds(1))) {
                 for (int i = 0; i < 30; i++) {
@@ -116,7 +116,8 @@ class ScriptCacheAndFailoverTest {
     @Test
     void pointingTheLimiterAtAPromotedReplicaCausesNoClientError() throws Exception {
         try (RedisReplicaPair pair = RedisReplicaPair.start()) {
-            final RedisBackend backend = TestBackends.connected(RedisEndpoints.nodes(List.of(pair.primary().uri())), LatencyRecorder.NONE);
+            final RedisBackend backend = TestBackends.connected(SharedKeyExactnessTest.patient(RedisEndpoints.nodes(List.of(pair.primary().uri()))),
+                    LatencyRecorder.NONE);
             try (Traffic t = new Traffic(backend, Duration.ofSeconds(1))) {
                 Thread.sleep(1000);
                 pair.promoteReplica();
@@ -143,7 +144,7 @@ class ScriptCacheAndFailoverTest {
     @Test
     void primaryDeathIsFollowedToThePromotedReplicaFromTheNodeList() throws Exception {
         try (RedisReplicaPair pair = RedisReplicaPair.start()) {
-            final RedisBackend backend = TestBackends.connected(RedisEndpoints.nodes(pair.uris()).withRefreshInterval(Duration.ofMillis(200)),
+            final RedisBackend backend = TestBackends.connected(SharedKeyExactnessTest.patient(RedisEndpoints.nodes(pair.uris())).withRefreshInterval(Duration.ofMillis(200)),
                     LatencyRecorder.NONE);
             try (SchedulingJitter jitter = new SchedulingJitter(); Traffic t = new Traffic(backend, Duration.ofMillis(15))) {
                 Thread.sleep(500);
