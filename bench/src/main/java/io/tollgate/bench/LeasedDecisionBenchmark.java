@@ -11,7 +11,6 @@ import io.tollgate.limiter.redis.LoopLimiter;
 import io.tollgate.limiter.redis.RedisBackend;
 import io.tollgate.limiter.redis.RedisEndpoints;
 import io.tollgate.limiter.redis.RedisRateLimiter;
-import io.tollgate.limiter.redis.RedisServer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -53,7 +52,7 @@ public class LeasedDecisionBenchmark {
     private boolean pendingDone;
     private final DecisionListener pendingListener = r -> pendingDone = true;
 
-    private RedisServer redis;
+    private Process redis;
     private RedisBackend backend;
     private RedisRateLimiter limiter;
     private LoopLimiter loop;
@@ -65,8 +64,16 @@ public class LeasedDecisionBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        redis = RedisServer.start();
-        backend = io.tollgate.limiter.redis.TestBackends.connected(RedisEndpoints.nodes(List.of(redis.uri())), LatencyRecorder.NONE);
+        final int port = startRedis();
+        backend = RedisBackend.connect(RedisEndpoints.nodes(List.of("redis://127.0.0.1:" + port)), LatencyRecorder.NONE);
+        try {
+            if (!backend.awaitConnected(Duration.ofSeconds(10))) {
+                throw new IllegalStateException("redis-server on port " + port + " not reachable");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
         final LimitSpec generous = LimitSpec.perSecond(1_000_000_000L, 10_000_000L);
         limiter = new RedisRateLimiter(backend, List.of(
                 // Two lease holders share the tenant level (the one-level and the two-level identity): L = B / (2 × 2).
@@ -197,6 +204,23 @@ public class LeasedDecisionBenchmark {
         limiter.close();
         runTasks();
         backend.close();
-        redis.close();
+        redis.destroyForcibly();
+    }
+
+    /** A throw-away redis-server (Debian package) on a free loopback port, no persistence; killed at teardown. */
+    private int startRedis() {
+        try {
+            final int port;
+            try (java.net.ServerSocket ss = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                port = ss.getLocalPort();
+            }
+            redis = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "",
+                    "--appendonly", "no", "--dir", System.getProperty("java.io.tmpdir")).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            Runtime.getRuntime().addShutdownHook(new Thread(redis::destroyForcibly));
+            return port;
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot start redis-server (Debian package redis-server)", e);
+        }
     }
 }
