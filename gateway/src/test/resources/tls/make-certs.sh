@@ -105,3 +105,9 @@ commonName = supplied
 CNF
 openssl ca -batch -config "$work/cca.cnf" -cert client-ca.pem -keyfile client-ca-key.pem -in "$work/expired-client.csr" \
   -startdate 20000101000000Z -enddate 20000102000000Z -extfile "$work/expired-client.ext" -notext -out expired-client.pem
+
+# An OCSP response saying server.pem is good, signed by the CA itself, valid 100 years (ocsp-response fixture).
+printf 'V\t21261030012103Z\t\t02\tunknown\t/CN=localhost\n' > "$work/ocsp-index.txt"
+openssl ocsp -issuer ca.pem -cert server.pem -no_nonce -reqout "$work/ocsp-req.der"
+openssl ocsp -index "$work/ocsp-index.txt" -rsigner ca.pem -rkey ca-key.pem -CA ca.pem -reqin "$work/ocsp-req.der" \
+  -respout server-ocsp.der -ndays 36500

@@ -13,6 +13,7 @@ import java.util.List;
  * @param admin       admin listener (health, readiness, metrics)
  * @param http        HTTP/1.1 parser limits
  * @param timeouts    gateway-wide timeouts
+ * @param http2       HTTP/2 on the listeners, and its flood limits
  * @param upstreams   named upstream clusters, in file order
  * @param routes      routes, in file order (the gateway orders them by specificity)
  * @param accessLog   access log
@@ -25,6 +26,7 @@ public record GatewaySettings(
         AdminSettings admin,
         HttpSettings http,
         TimeoutSettings timeouts,
+        Http2Settings http2,
         List<UpstreamSettings> upstreams,
         List<RouteSettings> routes,
         AccessLogSettings accessLog,

@@ -15,6 +15,7 @@ import java.util.List;
  * @param upstream            name of the upstream cluster, or null for a direct-response route
  * @param directResponse      the fixed reply, or null for a proxy route
  * @param maxRequestBodyBytes request body limit on this route (at most the gateway-wide limit)
+ * @param websocket           proxy WebSocket upgrades (RFC 6455) to the upstream; proxy routes only
  */
 public record RouteSettings(
         String name,
@@ -23,9 +24,16 @@ public record RouteSettings(
         List<String> methods,
         String upstream,
         DirectResponseSettings directResponse,
-        long maxRequestBodyBytes) {
+        long maxRequestBodyBytes,
+        boolean websocket) {
 
     public RouteSettings {
         methods = List.copyOf(methods);
+    }
+
+    /** A route without WebSocket upgrades. */
+    public RouteSettings(String name, String host, String pathPrefix, List<String> methods, String upstream,
+                         DirectResponseSettings directResponse, long maxRequestBodyBytes) {
+        this(name, host, pathPrefix, methods, upstream, directResponse, maxRequestBodyBytes, false);
     }
 }

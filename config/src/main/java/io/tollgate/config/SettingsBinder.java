@@ -76,6 +76,7 @@ final class SettingsBinder {
         final Transport transport = t.require("transport") ? t.enumValue("transport", Transport.class) : null;
         final HttpSettings http = bindHttp(section(t, "http"));
         final TimeoutSettings timeouts = bindTimeouts(section(t, "timeouts"));
+        final Http2Settings http2 = bindHttp2(section(t, "http2"));
         bindTemplates(section(t, "defaults"));
         final List<ListenerSettings> listeners = bindListeners(t);
         final AdminSettings admin = bindAdmin(section(t, "admin"), listeners);
@@ -87,10 +88,10 @@ final class SettingsBinder {
         checkRootKeys(root, userRootKeys, t.knownKeys());
 
         if (eventLoops == null || transport == null || listeners == null || admin == null || http == null
-                || timeouts == null || upstreams == null || routes == null || accessLog == null) {
+                || timeouts == null || http2 == null || upstreams == null || routes == null || accessLog == null) {
             return null;
         }
-        return new GatewaySettings(eventLoops, transport, listeners, admin, http, timeouts, upstreams, routes,
+        return new GatewaySettings(eventLoops, transport, listeners, admin, http, timeouts, http2, upstreams, routes,
                 accessLog, source);
     }
 
@@ -142,6 +143,44 @@ final class SettingsBinder {
             return null;
         }
         return new HttpSettings(line.intValue(), header.intValue(), headers, body, response.intValue());
+    }
+
+    private Http2Settings bindHttp2(ObjectReader r) {
+        if (r == null) {
+            return null;
+        }
+        final Boolean enabled = r.require("enabled") ? r.bool("enabled") : null;
+        final Boolean cleartext = r.require("cleartext") ? r.bool("cleartext") : null;
+        final Integer streams = r.require("max-concurrent-streams")
+                ? r.int32("max-concurrent-streams", 1, Integer.MAX_VALUE) : null;
+        // RFC 9113 6.5.2: the window is at most 2^31-1; a header list needs room for at least a request line.
+        final Long headerList = r.require("max-header-list-size")
+                ? r.bytes("max-header-list-size", 1024, Integer.MAX_VALUE) : null;
+        final Long window = r.require("initial-window-size")
+                ? r.bytes("initial-window-size", 1, Integer.MAX_VALUE) : null;
+        final Integer resets = r.require("max-resets-per-window")
+                ? r.int32("max-resets-per-window", 1, Integer.MAX_VALUE) : null;
+        final Integer control = r.require("max-control-frames-per-window")
+                ? r.int32("max-control-frames-per-window", 1, Integer.MAX_VALUE) : null;
+        final Long windowNs = r.require("flood-window") ? r.positiveDurationNs("flood-window") : null;
+        final Integer empty = r.require("max-empty-data-frames")
+                ? r.int32("max-empty-data-frames", 1, Integer.MAX_VALUE) : null;
+        final Integer continuation = r.require("max-continuation-frames")
+                ? r.int32("max-continuation-frames", 1, Integer.MAX_VALUE) : null;
+        final Integer queued = r.require("max-queued-control-frames")
+                ? r.int32("max-queued-control-frames", 1, Integer.MAX_VALUE) : null;
+        r.finish();
+        if (windowNs != null && windowNs < 1_000_000_000L) {
+            r.problem("flood-window", "must be at least 1s (the limits count whole seconds)");
+            return null;
+        }
+        if (enabled == null || cleartext == null || streams == null || headerList == null || window == null
+                || resets == null || control == null || windowNs == null || empty == null || continuation == null
+                || queued == null) {
+            return null;
+        }
+        return new Http2Settings(enabled, cleartext, streams, headerList.intValue(), window.intValue(), resets,
+                control, windowNs, empty, continuation, queued);
     }
 
     private TimeoutSettings bindTimeouts(ObjectReader r) {
@@ -304,6 +343,26 @@ final class SettingsBinder {
                 && r.has("forward-client-identity") ? bindIdentityHeaders(r) : null;
         final Long reloadNs = required(r, "reload-interval", template) && r.has("reload-interval")
                 ? r.positiveDurationNs("reload-interval") : null;
+        final Long ticketNs = required(r, "session-ticket-key-rotation", template)
+                && r.has("session-ticket-key-rotation") ? r.positiveDurationNs("session-ticket-key-rotation") : null;
+        if (ticketNs != null && ticketNs < 60_000_000_000L) {
+            r.invalid("session-ticket-key-rotation", "must be at least 1m, got " + ObjectReader.describe(
+                    r.get("session-ticket-key-rotation")));
+        }
+        // ocsp-response is per listener, like the certificate it vouches for.
+        Path ocspFile = null;
+        boolean ocspOk = true;
+        if (!template && r.has("ocsp-response")) {
+            ocspFile = filePath(r, "ocsp-response");
+            ocspOk = ocspFile != null;
+            if (ocspFile != null) {
+                final String problem = TlsFiles.ocspResponseProblem(ocspFile);
+                if (problem != null) {
+                    r.invalid("ocsp-response", fileProblem(r, "ocsp-response", ocspFile, problem));
+                    ocspOk = false;
+                }
+            }
+        }
         Path clientCaFile = null;
         List<X509Certificate> clientCa = List.of();
         boolean clientCaOk = true;
@@ -332,11 +391,12 @@ final class SettingsBinder {
         }
         r.finish();
         if (template || certificate == null || protocols == null || ciphers == null || handshakeNs == null
-                || sni == null || clientAuth == null || identity == null || reloadNs == null || !clientCaOk) {
+                || sni == null || clientAuth == null || identity == null || reloadNs == null || !clientCaOk
+                || ticketNs == null || ticketNs < 60_000_000_000L || !ocspOk) {
             return null;
         }
         return new TlsSettings(certificate, protocols, ciphers, handshakeNs, sni, clientAuth, clientCaFile, clientCa,
-                identity, reloadNs);
+                identity, reloadNs, ticketNs, ocspFile);
     }
 
     /** {@code cert-chain} and {@code private-key} of {@code r}, both required. */
@@ -665,10 +725,59 @@ final class SettingsBinder {
         final Integer ejectAfter = required(r, "eject-after-failures", template)
                 ? r.int32("eject-after-failures", 1, 1000) : null;
         final Long ejectionNs = required(r, "ejection-time", template) ? r.positiveDurationNs("ejection-time") : null;
-        if (template || endpoints == null || maxIdle == null || idleNs == null || ejectAfter == null || ejectionNs == null) {
+        // Like a listener's, an upstream's tls block is not a template key: a default would turn every upstream TLS.
+        UpstreamTlsSettings tls = null;
+        boolean tlsOk = true;
+        if (!template && r.has("tls")) {
+            final ObjectReader t = r.object("tls");
+            tls = t == null ? null : bindUpstreamTls(t);
+            tlsOk = tls != null;
+        }
+        if (template || endpoints == null || maxIdle == null || idleNs == null || ejectAfter == null || ejectionNs == null
+                || !tlsOk) {
             return null;
         }
-        return new UpstreamSettings(name, endpoints, maxIdle, idleNs, ejectAfter, ejectionNs);
+        return new UpstreamSettings(name, endpoints, maxIdle, idleNs, ejectAfter, ejectionNs, tls);
+    }
+
+    /** An upstream's {@code tls} block: every key optional; {@code tls {}} verifies against the JVM's trust store. */
+    private static UpstreamTlsSettings bindUpstreamTls(ObjectReader r) {
+        boolean ok = true;
+        String serverName = null;
+        if (r.has("server-name")) {
+            serverName = r.string("server-name");
+            if (serverName != null) {
+                serverName = serverName.trim().toLowerCase(Locale.ROOT);
+                final String problem = Syntax.serverNameProblem(serverName);
+                if (problem != null) {
+                    r.invalid("server-name", problem);
+                    serverName = null;
+                }
+            }
+            ok = serverName != null;
+        }
+        Path caFile = null;
+        List<X509Certificate> trusted = List.of();
+        if (r.has("ca")) {
+            caFile = filePath(r, "ca");
+            if (caFile == null) {
+                ok = false;
+            } else {
+                try {
+                    trusted = TlsFiles.readChain(caFile);
+                } catch (IllegalArgumentException e) {
+                    r.invalid("ca", fileProblem(r, "ca", caFile, e.getMessage()));
+                    ok = false;
+                }
+            }
+        }
+        TlsCertificate client = null;
+        if (r.has("cert-chain") || r.has("private-key")) {
+            client = bindCertificate(r);
+            ok &= client != null;
+        }
+        r.finish();
+        return ok ? new UpstreamTlsSettings(serverName, caFile, trusted, client) : null;
     }
 
     private static List<EndpointSettings> bindEndpoints(ObjectReader r) {
@@ -806,6 +915,7 @@ final class SettingsBinder {
                     + globalMaxRequestBodyBytes + " bytes), got " + maxBody + " bytes");
             maxBody = null;
         }
+        final Boolean websocket = required(r, "websocket", template) ? r.bool("websocket") : null;
         if (template) {
             return null;
         }
@@ -834,10 +944,14 @@ final class SettingsBinder {
             direct = d == null ? null : bindDirectResponse(d, false);
             actionOk &= direct != null;
         }
-        if (name == null || !matchOk || maxBody == null || !actionOk) {
+        if (websocket != null && websocket && hasDirect) {
+            r.invalid("websocket", "a direct-response route cannot upgrade to WebSocket");
+            actionOk = false;
+        }
+        if (name == null || !matchOk || maxBody == null || !actionOk || websocket == null) {
             return null;
         }
-        return new RouteSettings(name, host, pathPrefix, methods, upstream, direct, maxBody);
+        return new RouteSettings(name, host, pathPrefix, methods, upstream, direct, maxBody, websocket);
     }
 
     private boolean isGlobalMaxBody(ConfigValue v) {

@@ -143,6 +143,12 @@ final class Syntax {
         return isIpv4(a) || isIpv6(a) || isDnsName(a) ? a : null;
     }
 
+    /** Checks an upstream's TLS server name (lower-cased): a DNS name, never a wildcard, an IP or a port. */
+    static String serverNameProblem(String name) {
+        return isDnsName(name) ? null
+                : "invalid server name \"" + name + "\": expected a DNS name (no wildcard, IP address or port)";
+    }
+
     /**
      * Checks a route's match host (already lower-cased): a DNS name, {@code *.} followed by a DNS name, an IPv4
      * literal or a bracketed IPv6 literal as the Host header carries it ({@code [::1]}); never a port.

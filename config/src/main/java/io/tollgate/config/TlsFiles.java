@@ -1,5 +1,7 @@
 package io.tollgate.config;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.security.cert.CertificateExpiredException;
@@ -96,5 +98,58 @@ public final class TlsFiles {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(file + ": " + e.getMessage());
         }
+    }
+
+    /** Upper bound of an OCSP response we staple: real ones are a few KB; a bigger file is not one. */
+    private static final int MAX_OCSP_RESPONSE_BYTES = 64 * 1024;
+
+    /**
+     * The DER bytes of an OCSP response file (RFC 6960 4.2.1), checked for shape: a DER SEQUENCE whose length is
+     * the file's, under 64 KiB. Its validity (signature, freshness) is the client's to judge, as with any staple.
+     *
+     * @throws IllegalArgumentException naming what is wrong
+     */
+    public static byte[] readOcspResponse(Path file) {
+        final byte[] der;
+        try {
+            if (Files.size(file) > MAX_OCSP_RESPONSE_BYTES) {
+                throw new IllegalArgumentException("larger than " + MAX_OCSP_RESPONSE_BYTES
+                        + " bytes: not an OCSP response");
+            }
+            der = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read: " + e.getMessage());
+        }
+        if (der.length < 2 || der[0] != 0x30 || derLength(der) != der.length) {
+            throw new IllegalArgumentException("not a DER-encoded OCSP response (expected one ASN.1 SEQUENCE)");
+        }
+        return der;
+    }
+
+    /** Null when {@link #readOcspResponse} accepts the file, else why not. */
+    static String ocspResponseProblem(Path file) {
+        try {
+            readOcspResponse(file);
+            return null;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+    }
+
+    /** Total length (header + content) of the DER element at offset 0, or -1 when malformed. */
+    private static int derLength(byte[] der) {
+        final int first = der[1] & 0xff;
+        if (first < 0x80) {
+            return 2 + first;
+        }
+        final int n = first & 0x7f;
+        if (n == 0 || n > 3 || der.length < 2 + n) {
+            return -1;
+        }
+        int len = 0;
+        for (int i = 0; i < n; i++) {
+            len = (len << 8) | (der[2 + i] & 0xff);
+        }
+        return 2 + n + len;
     }
 }

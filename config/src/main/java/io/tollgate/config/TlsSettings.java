@@ -23,6 +23,10 @@ import java.util.concurrent.TimeUnit;
  * @param forwardClientIdentity request headers carrying the verified client identity upstream; their client-sent
  *                           copies are always removed
  * @param reloadIntervalNs   how often the certificate, key and client CA files are checked for changes
+ * @param ticketKeyRotationNs how often the session-ticket key is replaced (the previous one still decrypts for
+ *                           one more period, so a ticket lives at most two periods)
+ * @param ocspResponseFile   DER OCSP response for the default certificate, stapled to handshakes that ask
+ *                           (status_request); re-read with the certificates; null: no stapling
  */
 public record TlsSettings(
         TlsCertificate certificate,
@@ -34,10 +38,14 @@ public record TlsSettings(
         Path clientCaFile,
         List<X509Certificate> clientCa,
         ClientIdentityHeaders forwardClientIdentity,
-        long reloadIntervalNs) {
+        long reloadIntervalNs,
+        long ticketKeyRotationNs,
+        Path ocspResponseFile) {
 
     /** The default reload interval, as in reference.conf. */
     public static final long DEFAULT_RELOAD_INTERVAL_NS = TimeUnit.SECONDS.toNanos(5);
+    /** The default ticket-key rotation, as in reference.conf. */
+    public static final long DEFAULT_TICKET_KEY_ROTATION_NS = TimeUnit.HOURS.toNanos(1);
 
     public TlsSettings {
         protocols = List.copyOf(protocols);
@@ -54,13 +62,13 @@ public record TlsSettings(
                        long handshakeTimeoutNs, List<SniCertificateSettings> sni) {
         this(certificate, protocols, ciphers, handshakeTimeoutNs, sni, ClientAuth.NONE, null, List.of(),
                 new ClientIdentityHeaders("x-client-subject", "x-client-uri", "x-client-cert-sha256"),
-                DEFAULT_RELOAD_INTERVAL_NS);
+                DEFAULT_RELOAD_INTERVAL_NS, DEFAULT_TICKET_KEY_ROTATION_NS, null);
     }
 
     /** The same settings with other certificates and client CAs (a live reload: files re-read). */
     public TlsSettings withFiles(TlsCertificate newCertificate, List<SniCertificateSettings> newSni,
                                  List<X509Certificate> newClientCa) {
         return new TlsSettings(newCertificate, protocols, ciphers, handshakeTimeoutNs, newSni, clientAuth,
-                clientCaFile, newClientCa, forwardClientIdentity, reloadIntervalNs);
+                clientCaFile, newClientCa, forwardClientIdentity, reloadIntervalNs, ticketKeyRotationNs, ocspResponseFile);
     }
 }

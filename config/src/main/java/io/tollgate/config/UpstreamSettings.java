@@ -11,6 +11,7 @@ import java.util.List;
  * @param idleTimeoutNs      an idle pooled connection is closed after this long
  * @param ejectAfterFailures consecutive connect failures after which an endpoint is ejected
  * @param ejectionNs         how long an ejected endpoint is skipped
+ * @param tls                TLS to the endpoints, or null for plain TCP
  */
 public record UpstreamSettings(
         String name,
@@ -18,9 +19,16 @@ public record UpstreamSettings(
         int maxIdlePerLoop,
         long idleTimeoutNs,
         int ejectAfterFailures,
-        long ejectionNs) {
+        long ejectionNs,
+        UpstreamTlsSettings tls) {
 
     public UpstreamSettings {
         endpoints = List.copyOf(endpoints);
+    }
+
+    /** A plain-TCP upstream. */
+    public UpstreamSettings(String name, List<EndpointSettings> endpoints, int maxIdlePerLoop, long idleTimeoutNs,
+                            int ejectAfterFailures, long ejectionNs) {
+        this(name, endpoints, maxIdlePerLoop, idleTimeoutNs, ejectAfterFailures, ejectionNs, null);
     }
 }

@@ -161,6 +161,77 @@ class InvalidConfigTest {
     }
 
     @Test
+    void rejectsHttp2WithoutStreams() {
+        assertSingleProblem("invalid/http2-no-streams.conf",
+                "http2-no-streams.conf:3: tollgate.http2.max-concurrent-streams: must be between 1 and 2147483647, got 0");
+    }
+
+    @Test
+    void rejectsHttp2HeaderListBelowOneKibibyte() {
+        assertSingleProblem("invalid/http2-header-list-too-small.conf",
+                "http2-header-list-too-small.conf:3: tollgate.http2.max-header-list-size: must be between 1024 and "
+                        + "2147483647 bytes, got 100");
+    }
+
+    @Test
+    void rejectsHttp2FloodWindowUnderOneSecond() {
+        assertSingleProblem("invalid/http2-flood-window-too-short.conf",
+                "http2-flood-window-too-short.conf:3: tollgate.http2.flood-window: must be at least 1s (the limits "
+                        + "count whole seconds)");
+    }
+
+    @Test
+    void rejectsWebSocketOnADirectResponseRoute() {
+        assertSingleProblem("invalid/websocket-on-direct-response.conf",
+                "websocket-on-direct-response.conf:5: tollgate.routes[0].websocket: a direct-response route cannot "
+                        + "upgrade to WebSocket");
+    }
+
+    @Test
+    void rejectsAWildcardUpstreamServerName() {
+        assertSingleProblem("invalid/upstream-tls-wildcard-server-name.conf",
+                "upstream-tls-wildcard-server-name.conf:3: tollgate.upstreams.a.tls.server-name: invalid server name "
+                        + "\"*.example.com\": expected a DNS name (no wildcard, IP address or port)");
+    }
+
+    @Test
+    void rejectsAnUpstreamClientCertificateWithoutItsKey() {
+        assertSingleProblem("invalid/upstream-tls-cert-without-key.conf",
+                "upstream-tls-cert-without-key.conf:3: tollgate.upstreams.a.tls.private-key: required key is missing");
+    }
+
+    @Test
+    void rejectsAnUpstreamCaBundleThatIsNotPem() {
+        final List<String> problems = problemsOf("invalid/upstream-tls-ca-not-pem.conf");
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).startsWith("upstream-tls-ca-not-pem.conf:3: tollgate.upstreams.a.tls.ca: "),
+                problems.get(0));
+    }
+
+    @Test
+    void rejectsUnknownUpstreamTlsKey() {
+        final List<String> problems = problemsOf("invalid/upstream-tls-unknown-key.conf");
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).startsWith(
+                "upstream-tls-unknown-key.conf:3: tollgate.upstreams.a.tls.verify: unknown key"), problems.get(0));
+    }
+
+    @Test
+    void rejectsATicketKeyRotationUnderAMinute() {
+        assertSingleProblem("invalid/tls-ticket-rotation-too-short.conf",
+                "tls-ticket-rotation-too-short.conf:3: tollgate.listeners[0].tls.session-ticket-key-rotation: must be "
+                        + "at least 1m, got \"10s\"");
+    }
+
+    @Test
+    void rejectsAnOcspResponseThatIsNotDer() {
+        final List<String> problems = problemsOf("invalid/tls-ocsp-not-der.conf");
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).startsWith("tls-ocsp-not-der.conf:3: tollgate.listeners[0].tls.ocsp-response: ")
+                && problems.get(0).contains("not a DER-encoded OCSP response"), problems.get(0));
+    }
+
+    @Test
     void rejectsNonPositiveTimeout() {
         assertSingleProblem("invalid/non-positive-timeout.conf",
                 "non-positive-timeout.conf:3: tollgate.timeouts.connect: must be a positive duration, got \"0s\"");

@@ -32,6 +32,18 @@ class ValidConfigTest {
     }
 
     @Test
+    void http2DefaultsOfferH2OverTlsOnlyWithFloodLimits() throws Exception {
+        assertEquals(new Http2Settings(true, false, 128, 64 * 1024, 256 * 1024, 200, 1000,
+                TimeUnit.SECONDS.toNanos(10), 16, 16, 10000), ConfigLoader.loadString("", "x").http2());
+    }
+
+    @Test
+    void bindsHttp2() throws Exception {
+        assertEquals(new Http2Settings(true, true, 50, 16 * 1024, (int) MIB, 20, 1000, TimeUnit.SECONDS.toNanos(5),
+                16, 16, 10000), ConfigLoader.load(fixture("valid/http2.conf")).http2());
+    }
+
+    @Test
     void emptyTollgateObjectYieldsReferenceDefaults() throws Exception {
         assertEquals(ConfigLoader.loadString("", "x"), ConfigLoader.loadString("tollgate {}", "x"));
     }
@@ -98,8 +110,24 @@ class ValidConfigTest {
         assertEquals(List.of(
                 new RouteSettings("billing", "api.example.com", "/billing", List.of("GET", "POST"), "billing", null, 10 * MIB),
                 new RouteSettings("billing-writes", "api.example.com", "/billing", List.of("PUT"), "billing", null, MIB),
-                new RouteSettings("billing-v6", "[::1]", "/billing", List.of(), "billing", null, 10 * MIB)),
+                new RouteSettings("billing-v6", "[::1]", "/billing", List.of(), "billing", null, 10 * MIB, true)),
                 s.routes());
+    }
+
+    @Test
+    void bindsUpstreamTls() throws Exception {
+        final GatewaySettings s = ConfigLoader.load(fixture("valid/upstream-tls.conf"));
+        final UpstreamTlsSettings open = s.upstream("public").tls();
+        assertNull(open.serverName());
+        assertNull(open.caFile());
+        assertEquals(List.of(), open.trusted());
+        assertNull(open.clientCertificate());
+        final UpstreamTlsSettings ledger = s.upstream("ledger").tls();
+        assertEquals("ledger.internal", ledger.serverName());
+        assertEquals(1, ledger.trusted().size());
+        assertNull(ledger.clientCertificate());
+        final UpstreamTlsSettings mtls = s.upstream("mtls").tls();
+        assertEquals("CN=localhost", mtls.clientCertificate().chain().get(0).getSubjectX500Principal().getName());
     }
 
     @Test

@@ -31,6 +31,8 @@ import io.tollgate.config.ClientAuth;
 import io.tollgate.config.GatewaySettings;
 import io.tollgate.config.ListenerSettings;
 import io.tollgate.gateway.admin.AdminServer;
+import io.tollgate.gateway.filter.FilterChains;
+import io.tollgate.gateway.h2.Http2Server;
 import io.tollgate.gateway.log.AccessLog;
 import io.tollgate.gateway.loop.LoopContext;
 import io.tollgate.gateway.loop.Transports;
@@ -81,10 +83,12 @@ public final class Gateway implements AutoCloseable {
     private final AdminServer admin;
     /** Watches the TLS listeners' files; null without TLS listeners. */
     private final TlsReloader tlsReloader;
+    /** The routes' request filters and what they hold; closed after the loops stop. */
+    private final FilterChains filters;
     private volatile boolean ready;
     private volatile boolean stopped;
 
-    private Gateway(GatewaySettings settings) throws InterruptedException {
+    private Gateway(GatewaySettings settings, FilterChains.Factory filterFactory) throws InterruptedException {
         this.settings = settings;
         this.transports = Transports.select(settings.transport());
         final int loopCount = settings.eventLoops() > 0 ? settings.eventLoops()
@@ -94,14 +98,23 @@ public final class Gateway implements AutoCloseable {
         this.listenerTls = new LinkedHashMap<>();
         for (ListenerSettings listener : settings.listeners()) {
             if (listener.tls() != null) {
-                listenerTls.put(listener.name(), ListenerTls.build(listener.name(), listener.tls(), tlsProvider));
+                listenerTls.put(listener.name(), ListenerTls.build(listener.name(), listener.tls(), tlsProvider,
+                        settings.http2().enabled()));
             }
         }
         if (tlsProvider != null) {
             metrics.tlsProvider(TlsProviders.label(tlsProvider));
         }
         this.accessLog = AccessLog.start(settings.accessLog(), metrics);
-        this.runtime = GatewayRuntime.compile(settings, loopCount, metrics, accessLog);
+        final FilterChains filters;
+        try {
+            filters = filterFactory.build(settings, metrics, loopCount);
+        } catch (RuntimeException e) {
+            accessLog.close();
+            throw e;
+        }
+        this.filters = filters;
+        this.runtime = GatewayRuntime.compile(settings, loopCount, metrics, accessLog, filters);
         this.loops = transports.newGroup(loopCount, "loop");
         this.resolvers = transports.newResolverGroup(TimeUnit.NANOSECONDS.toMillis(settings.timeouts().connectNs()));
         this.loopContexts = startLoopContexts();
@@ -114,7 +127,7 @@ public final class Gateway implements AutoCloseable {
                 bindListener(listener);
             }
             this.admin = adminLoop == null ? null : AdminServer.start(settings.admin().address(),
-                    settings.admin().port(), adminLoop, metrics, () -> ready, this::readinessDetail,
+                    settings.admin().port(), adminLoop, metrics, this::ready, this::readinessDetail,
                     this::readyWarnings);
             final List<TlsReloader.Watched> watched = new ArrayList<>();
             for (Map.Entry<String, ListenerTls> e : listenerTls.entrySet()) {
@@ -125,6 +138,7 @@ public final class Gateway implements AutoCloseable {
         } finally {
             if (!started) {
                 // A listener or the admin port could not bind: release everything started so far.
+                filters.close();
                 loops.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
                 if (adminLoop != null) {
                     adminLoop.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
@@ -143,7 +157,12 @@ public final class Gateway implements AutoCloseable {
 
     /** Starts everything and returns once every listener is bound. */
     public static Gateway start(GatewaySettings settings) throws InterruptedException {
-        return new Gateway(settings);
+        return new Gateway(settings, FilterChains.standard());
+    }
+
+    /** As {@link #start(GatewaySettings)}, with the routes' request filters built by {@code filters}. */
+    public static Gateway start(GatewaySettings settings, FilterChains.Factory filters) throws InterruptedException {
+        return new Gateway(settings, filters);
     }
 
     private List<LoopContext> startLoopContexts() throws InterruptedException {
@@ -178,6 +197,9 @@ public final class Gateway implements AutoCloseable {
         final ClientIdentity identity = tls == null ? ClientIdentity.NONE
                 : ClientIdentity.of(listener.tls().forwardClientIdentity(),
                         listener.tls().clientAuth() != ClientAuth.NONE);
+        final boolean h2 = tls != null ? settings.http2().enabled() : settings.http2().cleartext();
+        final Http2Server http2 = h2 ? new Http2Server(settings.http2(), runtime, stats, tlsStats, identity,
+                metrics.http2Stats(listener.name())) : null;
         final ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(loops, loops)
                 .channel(transports.serverChannelClass())
@@ -195,7 +217,7 @@ public final class Gateway implements AutoCloseable {
                         if (tls != null) {
                             ch.pipeline().addLast(tls.newHandler(ch.alloc()));
                         }
-                        ch.pipeline().addLast(new DownstreamConnection(runtime, stats, tlsStats, identity));
+                        ch.pipeline().addLast(new DownstreamConnection(runtime, stats, tlsStats, identity, http2));
                         downstreamChannels.add(ch);
                     }
                 });
@@ -222,7 +244,11 @@ public final class Gateway implements AutoCloseable {
         if (stopped) {
             return "draining";
         }
-        return ready ? "ready" : "starting";
+        if (!ready) {
+            return "starting";
+        }
+        final String filterReason = filters.notReadyReason();
+        return filterReason == null ? "ready" : filterReason;
     }
 
     /**
@@ -253,13 +279,19 @@ public final class Gateway implements AutoCloseable {
         return ((InetSocketAddress) ch.localAddress()).getPort();
     }
 
+    /** A TLS listener's contexts (e.g. to rotate its session-ticket key now), or null for a plain listener. */
+    public ListenerTls listenerTls(String listenerName) {
+        return listenerTls.get(listenerName);
+    }
+
     /** The bound admin port, or -1 when the admin listener is disabled. */
     public int adminPort() {
         return admin == null ? -1 : admin.port();
     }
 
+    /** Started, not draining, and every filter can serve (e.g. remote signing keys are loaded). */
     public boolean ready() {
-        return ready;
+        return ready && filters.notReadyReason() == null;
     }
 
     public GatewayMetrics metrics() {
@@ -320,6 +352,7 @@ public final class Gateway implements AutoCloseable {
             admin.close();
             adminLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
         }
+        filters.close();
         accessLog.close();
         LOG.info(drained ? "tollgate stopped: all connections drained" : "tollgate stopped after drain timeout");
         return drained;

@@ -15,6 +15,8 @@ import static io.tollgate.gateway.http1.Ascii.isOws;
 final class HeaderFields {
     private static final byte[] CLOSE = Ascii.bytes("close");
     private static final byte[] KEEP_ALIVE = Ascii.bytes("keep-alive");
+    private static final byte[] UPGRADE = Ascii.bytes("upgrade");
+    private static final byte[] WEBSOCKET = Ascii.bytes("websocket");
     private static final byte[] CHUNKED = Ascii.bytes("chunked");
     private static final byte[] CONTINUE = Ascii.bytes("100-continue");
 
@@ -35,6 +37,10 @@ final class HeaderFields {
     boolean connClose;
     boolean connKeepAlive;
     boolean connOther;
+    /** Connection names "upgrade" (RFC 9110 7.8). */
+    boolean connUpgrade;
+    /** An Upgrade field offers exactly "websocket" (RFC 6455 4.1; the token is case-insensitive). */
+    boolean upgradeWebSocket;
     int hostCount;
     int hostOff;
     int hostLen;
@@ -62,6 +68,8 @@ final class HeaderFields {
         connClose = false;
         connKeepAlive = false;
         connOther = false;
+        connUpgrade = false;
+        upgradeWebSocket = false;
         hostCount = 0;
         hostOff = -1;
         hostLen = 0;
@@ -148,6 +156,11 @@ final class HeaderFields {
                 }
                 hostOff = vs - base;
                 hostLen = hostEnd - vs;
+                return 0;
+            case HeaderIds.UPGRADE:
+                if (ve - vs == WEBSOCKET.length && b.equalsLower(vs, WEBSOCKET)) {
+                    upgradeWebSocket = true;
+                }
                 return 0;
             case HeaderIds.EXPECT:
                 if (ve - vs == CONTINUE.length && b.equalsLower(vs, CONTINUE)) {
@@ -272,6 +285,9 @@ final class HeaderFields {
                 connKeepAlive = true;
             } else {
                 connOther = true;
+                if (len == UPGRADE.length && b.equalsLower(ts, UPGRADE)) {
+                    connUpgrade = true;
+                }
             }
         }
         return 0;

@@ -94,4 +94,12 @@ public abstract sealed class MessageHead permits RequestHead, ResponseHead {
     public final int startOffset() {
         return start;
     }
+
+    /**
+     * The head's bytes moved by {@code delta} (its buffer was copied into a new one, e.g. while a filter paused the
+     * request and more bytes arrived): every offset follows, since they are kept relative to the start.
+     */
+    public final void relocate(int delta) {
+        start += delta;
+    }
 }

@@ -140,6 +140,14 @@ public final class RequestHead extends MessageHead {
     }
 
     /** "Expect: 100-continue" in an HTTP/1.1 request (ignored in HTTP/1.0, RFC 9110 10.1.1). */
+    /**
+     * A WebSocket opening handshake (RFC 6455 4.1): HTTP/1.1, {@code Connection: upgrade} and
+     * {@code Upgrade: websocket}. The method and body are the caller's to check.
+     */
+    public boolean upgradeWebSocket() {
+        return fields.connUpgrade && fields.upgradeWebSocket && versionMinor == 1;
+    }
+
     public boolean expectContinue() {
         return fields.expectContinue && versionMinor == 1;
     }

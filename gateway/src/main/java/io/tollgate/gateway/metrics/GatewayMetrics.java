@@ -24,7 +24,8 @@ import java.util.concurrent.ConcurrentMap;
  * <p>Metric families (all label values come from configuration or fixed tables, never from a request):
  * <ul>
  *   <li>{@code tollgate_requests_total{route,status_class}}, {@code tollgate_request_bytes_total{route}},
- *       {@code tollgate_response_bytes_total{route}}</li>
+ *       {@code tollgate_response_bytes_total{route}}, {@code tollgate_filter_failures_total{route}} (a request filter
+ *       threw, answered nothing, or did not resume in time)</li>
  *   <li>{@code tollgate_request_duration_seconds{route}} (histogram),
  *       {@code tollgate_request_duration_quantiles_seconds{route,quantile}} (summary),
  *       {@code tollgate_request_duration_max_seconds{route}} (gauge) - see {@link LatencyRecorders}</li>
@@ -36,6 +37,8 @@ import java.util.concurrent.ConcurrentMap;
  *   <li>{@code tollgate_tls_handshakes_total{listener,protocol}},
  *       {@code tollgate_tls_handshake_failures_total{listener,reason}}, {@code tollgate_tls_provider_info{provider}}
  *       - see {@link TlsStats}</li>
+ *   <li>{@code tollgate_http2_connections_total{listener}}, {@code tollgate_http2_streams_total{listener}},
+ *       {@code tollgate_http2_connection_errors_total{listener,reason}} - see {@link Http2Stats}</li>
  *   <li>{@code tollgate_access_log_dropped_total}</li>
  * </ul>
  *
@@ -50,9 +53,14 @@ public final class GatewayMetrics {
     private final Counter requests;
     private final Counter requestBytes;
     private final Counter responseBytes;
+    private final Counter filterFailures;
     private final LatencyCollector requestDuration;
 
     private final Counter connections;
+    private final Counter http2Connections;
+    private final Counter http2Streams;
+    private final Counter http2Errors;
+    private final ConcurrentMap<String, Http2Stats> http2Listeners = new ConcurrentHashMap<>();
     private final Counter rejectedRequests;
 
     private final Counter upstreamConnects;
@@ -76,7 +84,15 @@ public final class GatewayMetrics {
     public GatewayMetrics() {
         requests = counter("tollgate_requests_total", "Requests answered, by route and status class.",
             "route", "status_class");
+        http2Connections = counter("tollgate_http2_connections_total", "HTTP/2 connections accepted.", "listener");
+        http2Streams = counter("tollgate_http2_streams_total", "HTTP/2 streams (requests) opened by clients.",
+                "listener");
+        http2Errors = counter("tollgate_http2_connection_errors_total",
+                "HTTP/2 connections ended (or streams reset) by a protocol error or a flood limit.", "listener",
+                "reason");
         requestBytes = counter("tollgate_request_bytes_total", "Request bytes received from clients.", "route");
+        filterFailures = counter("tollgate_filter_failures_total",
+                "Requests a filter failed (threw, answered nothing, or did not resume in time).", "route");
         responseBytes = counter("tollgate_response_bytes_total", "Response bytes sent to clients.", "route");
         requestDuration = latencyFamily("tollgate_request_duration",
             "Time from the first request byte to the last response byte.", "route");
@@ -143,6 +159,7 @@ public final class GatewayMetrics {
                 byClass[i] = requests.labelValues(name, RouteStats.STATUS_CLASSES[i]);
             }
             return new RouteStats(name, byClass, requestBytes.labelValues(name), responseBytes.labelValues(name),
+                    filterFailures.labelValues(name),
                 requestDuration.add(new LatencyRecorders(eventLoops), name));
         });
         if (stats.latency().eventLoops() != eventLoops) {
@@ -206,6 +223,17 @@ public final class GatewayMetrics {
      *
      * @param listener configured listener name
      */
+    /** The HTTP/2 counters of a listener (idempotent per name). */
+    public Http2Stats http2Stats(String listener) {
+        return http2Listeners.computeIfAbsent(listener, name -> {
+            final CounterDataPoint[] byReason = new CounterDataPoint[Http2Stats.REASONS.length];
+            for (int i = 0; i < byReason.length; i++) {
+                byReason[i] = http2Errors.labelValues(name, Http2Stats.REASONS[i]);
+            }
+            return new Http2Stats(http2Connections.labelValues(name), http2Streams.labelValues(name), byReason);
+        });
+    }
+
     public TlsStats tlsStats(String listener) {
         return tlsListeners.computeIfAbsent(listener, name -> {
             final CounterDataPoint[] byProtocol = new CounterDataPoint[TlsStats.PROTOCOLS.length];

@@ -24,14 +24,16 @@ public final class RouteStats {
     private final CounterDataPoint[] requestsByStatusClass;
     private final CounterDataPoint requestBytes;
     private final CounterDataPoint responseBytes;
+    private final CounterDataPoint filterFailures;
     private final LatencyRecorders latency;
 
     RouteStats(String routeName, CounterDataPoint[] requestsByStatusClass, CounterDataPoint requestBytes,
-               CounterDataPoint responseBytes, LatencyRecorders latency) {
+               CounterDataPoint responseBytes, CounterDataPoint filterFailures, LatencyRecorders latency) {
         this.routeName = routeName;
         this.requestsByStatusClass = requestsByStatusClass;
         this.requestBytes = requestBytes;
         this.responseBytes = responseBytes;
+        this.filterFailures = filterFailures;
         this.latency = latency;
     }
 
@@ -54,6 +56,11 @@ public final class RouteStats {
             responseBytes.inc(bytesOut);
         }
         latency.recordNs(loopIndex, durationNs);
+    }
+
+    /** A request filter threw, returned without answering, or did not resume within its deadline. */
+    public void onFilterFailure() {
+        filterFailures.inc();
     }
 
     /** The route's latency recorders, e.g. for tests or an HdrHistogram interval log. */

@@ -5,6 +5,9 @@ import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
+import java.util.Arrays;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
@@ -15,7 +18,9 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.EventLoop;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.ssl.SniCompletionEvent;
 import io.netty.handler.ssl.SslCompletionEvent;
@@ -23,6 +28,10 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.tollgate.gateway.GatewayRuntime;
+import io.tollgate.gateway.filter.Exchange;
+import io.tollgate.gateway.filter.Principal;
+import io.tollgate.gateway.filter.RequestFilter;
+import io.tollgate.gateway.h2.Http2Server;
 import io.tollgate.gateway.http1.ChunkedDecoder;
 import io.tollgate.gateway.http1.HeaderIds;
 import io.tollgate.gateway.http1.Methods;
@@ -76,6 +85,8 @@ import io.tollgate.gateway.upstream.UpstreamPool;
 public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         implements UpstreamListener, TimerTarget, ChunkedDecoder.DataSink {
 
+    private static final Logger LOG = Logger.getLogger(DownstreamConnection.class.getName());
+
     /** Buffered downstream bytes above which reading pauses (pipelined requests, bodies waiting for a connect). */
     private static final int INBOUND_HIGH_WATER_BYTES = 64 * 1024;
     private static final int MAX_CHUNK_LINE_BYTES = 4096;
@@ -86,11 +97,15 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private static final int RQ_HEAD = 0;
     private static final int RQ_BODY = 1;
     private static final int RQ_DONE = 2;
+    /** After a WebSocket 101: client bytes go upstream as they come. */
+    private static final int RQ_TUNNEL = 3;
     // Response side. IDLE: no exchange. WAIT: exchange started, no final response head yet.
     private static final int RS_IDLE = 0;
     private static final int RS_WAIT = 1;
     private static final int RS_BODY = 2;
     private static final int RS_DONE = 3;
+    /** After a WebSocket 101: upstream bytes go to the client as they come. */
+    private static final int RS_TUNNEL = 4;
     // Request body framing.
     private static final int BODY_NONE = 0;
     private static final int BODY_LENGTH = 1;
@@ -101,6 +116,10 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private static final int T_IDLE = 2;
     private static final int T_UPSTREAM = 3;
     private static final int T_TRANSFER = 4;
+    private static final int T_FILTER = 5;
+    private static final byte[] NO_BYTES = new byte[0];
+    private static final byte[] COLON_SP = {':', ' '};
+    private static final byte[] CRLF = {'\r', '\n'};
 
     private final GatewayRuntime runtime;
     private final ConnectionStats listenerStats;
@@ -110,6 +129,17 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private final ClientIdentity identity;
     /** The verified client certificate's identity header lines, encoded once after the handshake; else empty. */
     private byte[] identityLines = ClientIdentity.NO_LINES;
+    /** The client certificate the handshake verified, or null. */
+    private X509Certificate clientCertificate;
+    /** Client headers never forwarded: the listener's identity headers and those the filters set. */
+    private final byte[][] dropNames;
+    private final FilterExchange exchange = new FilterExchange();
+    /** HTTP/2 for this listener (ALPN h2, or h2c by preface on a plain listener), or null. */
+    private final Http2Server http2;
+    /** Serving one HTTP/2 stream (behind a StreamBridge): one request, no connection accounting of its own. */
+    private final boolean stream;
+    /** On an h2c-capable plain listener: the first bytes were checked and are not the HTTP/2 preface. */
+    private boolean prefaceChecked;
     private final RequestHeadParser requestParser;
     private final RequestHead requestHead;
     private final ChunkedDecoder requestChunks;
@@ -154,6 +184,8 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private boolean http10;
     private boolean keepAlive;
     private boolean expectContinue;
+    /** A WebSocket handshake on a route that proxies them: Upgrade goes upstream, a 101 opens a tunnel. */
+    private boolean upgrade;
     private int requestBodyKind;
     private long requestBodyRemaining;
     private boolean discardingBody;
@@ -175,6 +207,18 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private long exchangeStartNs;
     private long bytesIn;
     private long bytesOut;
+    /** Tells exchanges apart for filters that complete asynchronously; advanced by resetExchange(). */
+    private long exchangeId;
+    /** The next filter of the route's chain to run. */
+    private int filterIndex;
+    /** A filter returned PAUSE and has not yet resumed or responded; the head is parsed but not consumed. */
+    private boolean filterPaused;
+    private Principal principal;
+    /** Header lines the filters add to the upstream request / to the response: [0, length). Grown on demand. */
+    private byte[] upstreamLines = NO_BYTES;
+    private int upstreamLinesLength;
+    private byte[] responseLines = NO_BYTES;
+    private int responseLinesLength;
 
     /** A connection on a plain-HTTP listener. */
     public DownstreamConnection(GatewayRuntime runtime, ConnectionStats listenerStats) {
@@ -197,10 +241,41 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
      */
     public DownstreamConnection(GatewayRuntime runtime, ConnectionStats listenerStats, TlsStats tlsStats,
                                 ClientIdentity identity) {
+        this(runtime, listenerStats, tlsStats, identity, null, false);
+    }
+
+    /**
+     * @param http2 HTTP/2 for this listener: taken on when the TLS handshake negotiates {@code h2}, or, on a plain
+     *              listener, when the connection opens with the HTTP/2 preface; null: HTTP/1.1 only
+     */
+    public DownstreamConnection(GatewayRuntime runtime, ConnectionStats listenerStats, TlsStats tlsStats,
+                                ClientIdentity identity, Http2Server http2) {
+        this(runtime, listenerStats, tlsStats, identity, http2, false);
+    }
+
+    /**
+     * The exchange handler of one HTTP/2 stream, behind the bridge that turns its frames into HTTP/1.1 bytes. The
+     * connection's TLS handshake was counted by the connection; its verified client identity is passed on.
+     */
+    public static DownstreamConnection forStream(GatewayRuntime runtime, ConnectionStats listenerStats,
+                                                 TlsStats tlsStats, ClientIdentity identity,
+                                                 X509Certificate clientCertificate, byte[] identityLines) {
+        final DownstreamConnection c = new DownstreamConnection(runtime, listenerStats, tlsStats, identity, null, true);
+        c.clientCertificate = clientCertificate;
+        c.identityLines = identityLines;
+        c.tlsOutcomeCounted = true;
+        return c;
+    }
+
+    private DownstreamConnection(GatewayRuntime runtime, ConnectionStats listenerStats, TlsStats tlsStats,
+                                 ClientIdentity identity, Http2Server http2, boolean stream) {
+        this.http2 = http2;
+        this.stream = stream;
         this.runtime = runtime;
         this.listenerStats = listenerStats;
         this.tlsStats = tlsStats;
         this.identity = identity;
+        this.dropNames = concat(identity.dropNames(), runtime.filters().ownedHeaderNames());
         final var http = runtime.http();
         this.requestHead = new RequestHead(http.maxHeaders());
         this.responseHead = new ResponseHead(2 * http.maxHeaders());
@@ -231,7 +306,9 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
                     .getBytes(StandardCharsets.US_ASCII);
         }
         log.setClientAddress(clientAddress, 0, clientAddress.length);
-        listenerStats.opened();
+        if (!stream) {
+            listenerStats.opened();
+        }
         // The first request must arrive within the request-head timeout, like every later one after its first byte.
         arm(T_HEAD, System.nanoTime() + requestHeadTimeoutNs);
     }
@@ -247,7 +324,23 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         if (timerKind == T_IDLE) {
             arm(T_HEAD, nowNs + requestHeadTimeoutNs);
         }
+        final ByteBuf before = in;
+        final int beforeReaderIndex = before == null ? 0 : before.readerIndex();
         in = accumulate(in, (ByteBuf) msg);
+        if (filterPaused && in != before) {
+            requestHead.relocate(in.readerIndex() - beforeReaderIndex); // the paused head was copied
+        }
+        if (!prefaceChecked && http2 != null && tlsStats == null) {
+            final int preface = Http2Server.matchesPreface(in);
+            if (preface == 0) {
+                return; // too few bytes to tell
+            }
+            prefaceChecked = true;
+            if (preface > 0) {
+                switchToHttp2();
+                return;
+            }
+        }
         processInbound();
     }
 
@@ -282,7 +375,9 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
             tlsOutcomeCounted = true;
             tlsStats.onHandshakeFailure(null);
         }
-        listenerStats.closed();
+        if (!stream) {
+            listenerStats.closed();
+        }
     }
 
     @Override
@@ -323,8 +418,14 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         if (evt.isSuccess() && evt instanceof SslHandshakeCompletionEvent) {
             final SslHandler ssl = ctx.pipeline().get(SslHandler.class);
             tlsStats.onHandshake(ssl == null ? null : ssl.engine().getSession().getProtocol());
-            if (ssl != null && identity.forwardsAnything()) {
-                identityLines = clientIdentity(ssl.engine().getSession());
+            if (ssl != null) {
+                clientCertificate = verifiedPeer(ssl.engine().getSession());
+                if (clientCertificate != null && identity.forwardsAnything()) {
+                    identityLines = identity.encode(clientCertificate);
+                }
+                if (http2 != null && "h2".equals(ssl.applicationProtocol())) {
+                    switchToHttp2();
+                }
             }
         } else {
             tlsStats.onHandshakeFailure(evt.cause());
@@ -332,18 +433,38 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     }
 
     /**
-     * The identity header lines of the client certificate the handshake verified, or none when the client sent
-     * none (client-auth optional or none). Once per connection: every request on it reuses the bytes.
+     * Hands the connection to HTTP/2: this handler leaves the pipeline (it has served no request), the HTTP/2
+     * codec takes its place, and any bytes already read (the h2c preface) are passed to it.
      */
-    private byte[] clientIdentity(SSLSession session) {
+    private void switchToHttp2() {
+        stopTimer();
+        final ByteBuf buffered = in;
+        in = null;
+        if (!reading) {
+            reading = true;
+            ctx.channel().config().setAutoRead(true);
+        }
+        final ChannelPipeline pipeline = ctx.pipeline();
+        pipeline.remove(this);
+        http2.install(pipeline, clientCertificate, identityLines);
+        if (buffered != null) {
+            pipeline.fireChannelRead(buffered);
+            pipeline.fireChannelReadComplete();
+        }
+    }
+
+    /**
+     * The client certificate the handshake verified, or null when the client sent none (client-auth optional or
+     * none). Once per connection: every request on it reuses it and its identity header lines.
+     */
+    private static X509Certificate verifiedPeer(SSLSession session) {
         final Certificate[] peer;
         try {
             peer = session.getPeerCertificates();
         } catch (SSLPeerUnverifiedException e) {
-            return ClientIdentity.NO_LINES;
+            return null;
         }
-        return peer.length > 0 && peer[0] instanceof X509Certificate leaf ? identity.encode(leaf)
-                : ClientIdentity.NO_LINES;
+        return peer.length > 0 && peer[0] instanceof X509Certificate leaf ? leaf : null;
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -377,6 +498,10 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
                         if (!onRequestBody()) {
                             break;
                         }
+                    } else if (requestState == RQ_TUNNEL) {
+                        if (!onTunnelBytes()) {
+                            break;
+                        }
                     } else {
                         break; // RQ_DONE: wait for the response
                     }
@@ -406,6 +531,9 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
             // Every byte sent is forwarded and the body is still short: the upstream must not take a truncated
             // request as complete. (Bytes still buffered, e.g. while connecting, bring us back here later.)
             abort();
+        } else if (requestState == RQ_TUNNEL && (in == null || !in.isReadable())) {
+            releaseUpstream(false); // the client ended its side of the tunnel: end both
+            finishExchange();
         }
         // otherwise the exchange finishes, buffered pipelined requests are answered, then finishExchange closes
     }
@@ -419,7 +547,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         responseState = RS_WAIT;
         method = head.method();
         http10 = head.versionMinor() == 0;
-        keepAlive = head.keepAlive() && !runtime.draining();
+        keepAlive = !stream && head.keepAlive() && !runtime.draining();
         expectContinue = head.expectContinue();
         bytesIn = head.headLength();
         log.setMethod(in, head.methodOffset(), head.methodLength());
@@ -450,6 +578,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         }
         route = r;
         stats = r.stats();
+        upgrade = r.websocket() && head.upgradeWebSocket() && method == Methods.GET && requestBodyKind == BODY_NONE;
         log.routeName = r.nameBytes();
         if (requestBodyKind == BODY_LENGTH && requestBodyRemaining > r.maxRequestBodyBytes()) {
             listenerStats.onRejected(-ParseStatus.BODY_TOO_LARGE);
@@ -460,6 +589,51 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         if (requestBodyKind == BODY_CHUNKED) {
             requestChunks.reset(r.maxRequestBodyBytes());
         }
+        if (r.filters().length > 0 && !runFilters()) {
+            return; // a filter answered, or paused the request
+        }
+        afterFilters(nowNs);
+    }
+
+    /**
+     * Runs the route's filters from {@link #filterIndex}; true when every one continued. A filter that answers
+     * may end the exchange at once (and, after a pause, let the next pipelined request start inside that call), so
+     * the exchange id, not the connection's state alone, tells whether this request still waits for a decision.
+     */
+    private boolean runFilters() {
+        final RequestFilter[] filters = route.filters();
+        final long id = exchangeId;
+        while (filterIndex < filters.length) {
+            final RequestFilter filter = filters[filterIndex++];
+            int rc;
+            try {
+                rc = filter.onRequest(exchange);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "request filter " + filter + " failed on route " + route.name(), e);
+                rc = -1;
+            }
+            if (exchangeId != id || responseState != RS_WAIT || requestState != RQ_HEAD) {
+                return false; // the filter answered
+            }
+            if (rc == RequestFilter.CONTINUE) {
+                continue;
+            }
+            if (rc == RequestFilter.PAUSE) {
+                filterPaused = true;
+                arm(T_FILTER, System.nanoTime() + upstreamResponseTimeoutNs);
+            } else { // RESPONDED without a reply, or a failure: never leave the client hanging
+                stats.onFilterFailure();
+                exchange.respond(LocalReplies.FILTER_ERROR);
+            }
+            return false;
+        }
+        return true;
+    }
+
+    /** The route's action, once its filters let the request through. */
+    private void afterFilters(long nowNs) {
+        final Route r = route;
+        final RequestHead head = requestHead;
         final DirectResponse direct = r.directResponse();
         if (direct != null) {
             takeRequestId(head);
@@ -536,6 +710,18 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         return true;
     }
 
+    /** Client bytes of a WebSocket tunnel, passed upstream as they are. */
+    private boolean onTunnelBytes() {
+        if (upstream == null || !upstream.isActive() || !upstream.isWritable()) {
+            return false; // backpressure: reading resumes when the upstream drains
+        }
+        final int n = in.readableBytes();
+        bytesIn += n;
+        upstream.write(in.readRetainedSlice(n));
+        upstreamNeedsFlush = true;
+        return true;
+    }
+
     /** The whole request is upstream: the upstream-response deadline starts now. */
     private void onRequestSent() {
         if (responseState == RS_WAIT) {
@@ -599,8 +785,8 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     }
 
     private void writeLocalReply(DirectResponse reply, boolean withBody, boolean close) {
-        final ByteBuf out = ctx.alloc().directBuffer(reply.encodedLength(withBody));
-        reply.writeTo(out, loop.httpDate(), withBody, !close);
+        final ByteBuf out = ctx.alloc().directBuffer(reply.encodedLength(withBody) + responseLinesLength);
+        reply.writeTo(out, loop.httpDate(), withBody, !close, responseLines, responseLinesLength);
         status = reply.status();
         bytesOut += out.readableBytes();
         responseHeadSent = true;
@@ -622,9 +808,10 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private ByteBuf encodeUpstreamHead(RequestHead head) {
         takeRequestId(head);
         final ByteBuf out = ctx.alloc().directBuffer(HeadEncoder.upstreamRequestCapacity(head,
-                clientAddress.length + identityLines.length));
+                clientAddress.length + identityLines.length + upstreamLinesLength));
         HeadEncoder.upstreamRequest(head, in, out, requestBodyKind == BODY_CHUNKED, tlsStats != null,
-                clientAddress, log.requestId, log.requestIdLength, forwardedFor, identity.dropNames(), identityLines);
+                clientAddress, log.requestId, log.requestIdLength, forwardedFor, dropNames, identityLines,
+                upstreamLines, upstreamLinesLength, upgrade);
         return out;
     }
 
@@ -755,6 +942,9 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         } else if (responseState == RS_BODY) {
             pool.cluster().stats().onError(UpstreamStats.RESET);
             abort(); // truncated response: the client must see the connection end, not a short body
+        } else if (responseState == RS_TUNNEL) {
+            responseState = RS_DONE; // the upstream ended the tunnel: so does the client's connection
+            finishExchange();
         }
         flushBoth();
     }
@@ -799,8 +989,12 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
                 }
                 final int code = responseHead.status();
                 if (code < 200) {
+                    if (code == 101 && upgrade) {
+                        startTunnel();
+                        continue;
+                    }
                     if (code == 101) {
-                        // The gateway strips Upgrade, so a switch of protocols was never asked for.
+                        // Upgrade was stripped (the route does not proxy WebSocket): a switch was never asked for.
                         pool.cluster().stats().onError(UpstreamStats.PROTOCOL);
                         upstreamIn = release(upstreamIn);
                         failBeforeResponse(LocalReplies.UPSTREAM_PROTOCOL_ERROR);
@@ -853,6 +1047,11 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
                 } else if (n == 0) {
                     break;
                 }
+            } else if (responseState == RS_TUNNEL) {
+                final int n = buf.readableBytes();
+                bytesOut += n;
+                ctx.write(buf.readRetainedSlice(n), ctx.voidPromise());
+                downstreamNeedsFlush = true;
             } else {
                 upstreamReusable = false; // bytes beyond the response: the upstream is out of step
                 break;
@@ -867,9 +1066,36 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         if (upstream != null && !ctx.channel().isWritable()) {
             upstream.setAutoRead(false); // backpressure: resumes in channelWritabilityChanged
         }
+        if (responseState == RS_TUNNEL && in != null && in.isReadable()) {
+            processInbound(); // client bytes that arrived before the 101
+        }
         if (responseState == RS_DONE && !closing) {
             onResponseComplete();
         }
+    }
+
+    /**
+     * The upstream accepted a WebSocket handshake: its 101 goes to the client (Upgrade kept, connection: upgrade),
+     * and from here both directions are a byte tunnel, bounded by the idle timeout and ended by either side's close.
+     */
+    private void startTunnel() {
+        status = 101;
+        closeAfterResponse = true;
+        upstreamReusable = false;
+        upstreamHead = release(upstreamHead);
+        final ByteBuf out = ctx.alloc().directBuffer(HeadEncoder.downstreamResponseCapacity(responseHead,
+                responseLinesLength + 32));
+        HeadEncoder.downstreamResponse(responseHead, upstreamIn, out, true, false, false, false, responseLines,
+                responseLinesLength, true);
+        bytesOut += out.readableBytes();
+        ctx.write(out, ctx.voidPromise());
+        downstreamNeedsFlush = true;
+        responseHeadSent = true;
+        upstreamIn.skipBytes(responseHead.headLength());
+        responseParser.reset();
+        responseState = RS_TUNNEL;
+        requestState = RQ_TUNNEL;
+        arm(T_TRANSFER, lastProgressNs + idleTimeoutNs);
     }
 
     private void onResponseHead() {
@@ -909,9 +1135,11 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
 
     /** The response head for the client (see {@link HeadEncoder#downstreamResponse}). */
     private ByteBuf encodeDownstreamHead(ResponseHead head, boolean interim) {
-        final ByteBuf out = ctx.alloc().directBuffer(HeadEncoder.downstreamResponseCapacity(head));
+        final ByteBuf out = ctx.alloc().directBuffer(HeadEncoder.downstreamResponseCapacity(head,
+                responseLinesLength));
         HeadEncoder.downstreamResponse(head, upstreamIn, out, interim,
-                responseBodyKind == ResponseHead.BODY_CHUNKED && !dechunk, closeAfterResponse, http10);
+                responseBodyKind == ResponseHead.BODY_CHUNKED && !dechunk, closeAfterResponse, http10,
+                responseLines, responseLinesLength);
         bytesOut += out.readableBytes();
         return out;
     }
@@ -968,6 +1196,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         stats = null;
         pool = null;
         discardingBody = false;
+        upgrade = false;
         requestBodyStarted = false;
         requestBodyRemaining = 0;
         connectAttempts = 0;
@@ -979,6 +1208,12 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         status = 0;
         bytesIn = 0;
         bytesOut = 0;
+        exchangeId++;
+        filterIndex = 0;
+        filterPaused = false;
+        principal = null;
+        upstreamLinesLength = 0;
+        responseLinesLength = 0;
         requestParser.reset();
         responseParser.reset();
         log.reset();
@@ -1087,6 +1322,14 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
                     failBeforeResponse(LocalReplies.UPSTREAM_TIMEOUT);
                 }
                 break;
+            case T_FILTER:
+                if (filterPaused) {
+                    filterPaused = false;
+                    stats.onFilterFailure();
+                    exchange.respond(LocalReplies.FILTER_TIMEOUT);
+                    processInbound(); // a body to discard, or the next request
+                }
+                break;
             case T_TRANSFER:
                 if (nowNs - lastProgressNs >= idleTimeoutNs) {
                     abort(); // a body stalled in either direction
@@ -1118,8 +1361,8 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private void updateReadInterest() {
         final boolean wanted = !closing
                 && (in == null || in.readableBytes() < INBOUND_HIGH_WATER_BYTES)
-                && !(requestState == RQ_BODY && !discardingBody && upstream != null && upstream.isActive()
-                && !upstream.isWritable());
+                && !((requestState == RQ_BODY && !discardingBody || requestState == RQ_TUNNEL) && upstream != null
+                && upstream.isActive() && !upstream.isWritable());
         if (wanted != reading) {
             reading = wanted;
             ctx.channel().config().setAutoRead(wanted);
@@ -1157,5 +1400,192 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
             buf.release();
         }
         return null;
+    }
+    private static byte[][] concat(byte[][] a, byte[][] b) {
+        if (b.length == 0) {
+            return a;
+        }
+        if (a.length == 0) {
+            return b;
+        }
+        final byte[][] all = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+
+    /** Whether a field value may carry these bytes (RFC 9110 5.5: VCHAR, obs-text, SP, HTAB). */
+    private static boolean validFieldValue(byte[] value, int offset, int length) {
+        for (int i = offset, end = offset + length; i < end; i++) {
+            final int b = value[i] & 0xff;
+            if (b < 0x20 && b != '\t' || b == 0x7f) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean validFieldValue(ByteBuf value, int offset, int length) {
+        for (int i = offset, end = offset + length; i < end; i++) {
+            final int b = value.getByte(i) & 0xff;
+            if (b < 0x20 && b != '\t' || b == 0x7f) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Room for {@code needed} more bytes after {@code length}: grows by doubling (rarely: lines are short). */
+    private static byte[] ensure(byte[] lines, int length, int needed) {
+        return length + needed <= lines.length ? lines : Arrays.copyOf(lines, Math.max(256, 2 * (length + needed)));
+    }
+
+    /**
+     * What filters see of this connection's current request. One per connection; {@link #exchangeId} tells the
+     * requests on it apart for filters that complete later.
+     */
+    private final class FilterExchange implements Exchange {
+
+        @Override
+        public ByteBuf buffer() {
+            return in;
+        }
+
+        @Override
+        public RequestHead head() {
+            return requestHead;
+        }
+
+        @Override
+        public Route route() {
+            return route;
+        }
+
+        @Override
+        public int loopIndex() {
+            return loop.index();
+        }
+
+        @Override
+        public EventLoop eventLoop() {
+            return ctx.channel().eventLoop();
+        }
+
+        @Override
+        public byte[] clientAddress() {
+            return clientAddress;
+        }
+
+        @Override
+        public X509Certificate clientCertificate() {
+            return clientCertificate;
+        }
+
+        @Override
+        public Principal principal() {
+            return principal;
+        }
+
+        @Override
+        public void principal(Principal p) {
+            principal = p;
+        }
+
+        @Override
+        public long id() {
+            return exchangeId;
+        }
+
+        @Override
+        public boolean addUpstreamHeader(byte[] lowerName, byte[] value, int offset, int length) {
+            if (!validFieldValue(value, offset, length)) {
+                return false;
+            }
+            upstreamLines = ensure(upstreamLines, upstreamLinesLength, lowerName.length + length + 4);
+            upstreamLinesLength = appendLine(upstreamLines, upstreamLinesLength, lowerName, value, offset, length);
+            return true;
+        }
+
+        @Override
+        public boolean addUpstreamHeader(byte[] lowerName, ByteBuf value, int offset, int length) {
+            if (!validFieldValue(value, offset, length)) {
+                return false;
+            }
+            upstreamLines = ensure(upstreamLines, upstreamLinesLength, lowerName.length + length + 4);
+            int n = upstreamLinesLength;
+            System.arraycopy(lowerName, 0, upstreamLines, n, lowerName.length);
+            n += lowerName.length;
+            upstreamLines[n++] = ':';
+            upstreamLines[n++] = ' ';
+            value.getBytes(offset, upstreamLines, n, length);
+            n += length;
+            upstreamLines[n++] = '\r';
+            upstreamLines[n++] = '\n';
+            upstreamLinesLength = n;
+            return true;
+        }
+
+        @Override
+        public boolean addResponseHeader(byte[] lowerName, byte[] value, int offset, int length) {
+            if (!validFieldValue(value, offset, length)) {
+                return false;
+            }
+            responseLines = ensure(responseLines, responseLinesLength, lowerName.length + length + 4);
+            responseLinesLength = appendLine(responseLines, responseLinesLength, lowerName, value, offset, length);
+            return true;
+        }
+
+        private int appendLine(byte[] lines, int n, byte[] name, byte[] value, int offset, int length) {
+            System.arraycopy(name, 0, lines, n, name.length);
+            n += name.length;
+            System.arraycopy(COLON_SP, 0, lines, n, 2);
+            n += 2;
+            System.arraycopy(value, offset, lines, n, length);
+            n += length;
+            System.arraycopy(CRLF, 0, lines, n, 2);
+            return n + 2;
+        }
+
+        @Override
+        public int respond(DirectResponse reply) {
+            if (responseState != RS_WAIT || requestState != RQ_HEAD) {
+                throw new IllegalStateException("respond() outside a filter's turn on route " + route);
+            }
+            takeRequestId(requestHead);
+            replyLocally(reply, false);
+            return RequestFilter.RESPONDED;
+        }
+
+        @Override
+        public boolean resume(long id) {
+            if (!paused(id)) {
+                return false;
+            }
+            filterPaused = false;
+            cancelTimer();
+            if (runFilters()) {
+                afterFilters(System.nanoTime());
+            }
+            processInbound(); // body bytes or pipelined requests that arrived during the pause
+            flushBoth();
+            return true;
+        }
+
+        @Override
+        public boolean respond(long id, DirectResponse reply) {
+            if (!paused(id)) {
+                return false;
+            }
+            filterPaused = false;
+            cancelTimer();
+            respond(reply);
+            processInbound();
+            flushBoth();
+            return true;
+        }
+
+        private boolean paused(long id) {
+            assert ctx.channel().eventLoop().inEventLoop();
+            return filterPaused && id == exchangeId && !closing;
+        }
     }
 }

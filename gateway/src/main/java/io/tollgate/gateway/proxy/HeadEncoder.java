@@ -37,6 +37,7 @@ final class HeadEncoder {
     private static final byte[] XFH = "x-forwarded-host: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] XRID = "x-request-id: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CONNECTION_CLOSE = "connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CONNECTION_UPGRADE = "connection: upgrade\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CONNECTION_KEEP_ALIVE = "connection: keep-alive\r\n".getBytes(StandardCharsets.US_ASCII);
 
     private HeadEncoder() {
@@ -62,7 +63,7 @@ final class HeadEncoder {
                                 byte[] clientAddress, byte[] requestId, int requestIdLength,
                                 int[] forwardedForScratch) {
         upstreamRequest(head, src, out, chunked, https, clientAddress, requestId, requestIdLength, forwardedForScratch,
-                ClientIdentity.NONE.dropNames(), ClientIdentity.NO_LINES);
+                ClientIdentity.NONE.dropNames(), ClientIdentity.NO_LINES, ClientIdentity.NO_LINES, 0);
     }
 
     /**
@@ -74,10 +75,25 @@ final class HeadEncoder {
      * @param dropNames     lower-case header names; never one of the headers this method handles by id
      * @param identityLines complete header lines, each ending in CRLF; counts against the capacity of the caller's
      *                      {@code out} (add its length to the client address length)
+     * @param filterLines   the request filters' header lines in {@code filterLines[0, filterLength)}, appended
+     *                      last; they count against the capacity like {@code identityLines}
      */
     static void upstreamRequest(RequestHead head, ByteBuf src, ByteBuf out, boolean chunked, boolean https,
                                 byte[] clientAddress, byte[] requestId, int requestIdLength,
-                                int[] forwardedForScratch, byte[][] dropNames, byte[] identityLines) {
+                                int[] forwardedForScratch, byte[][] dropNames, byte[] identityLines,
+                                byte[] filterLines, int filterLength) {
+        upstreamRequest(head, src, out, chunked, https, clientAddress, requestId, requestIdLength, forwardedForScratch,
+                dropNames, identityLines, filterLines, filterLength, false);
+    }
+
+    /**
+     * As above; {@code upgrade}: a WebSocket handshake the route proxies, so its {@code Upgrade} field is kept and
+     * {@code connection: upgrade} sent (every other hop-by-hop field is still dropped).
+     */
+    static void upstreamRequest(RequestHead head, ByteBuf src, ByteBuf out, boolean chunked, boolean https,
+                                byte[] clientAddress, byte[] requestId, int requestIdLength,
+                                int[] forwardedForScratch, byte[][] dropNames, byte[] identityLines,
+                                byte[] filterLines, int filterLength, boolean upgrade) {
         out.writeBytes(src, head.methodOffset(), head.methodLength()).writeBytes(SP);
         if (head.absoluteForm()) {
             // A proxy forwards origin-form; the absolute-form authority becomes the Host (RFC 9112 3.2.2).
@@ -103,6 +119,9 @@ final class HeadEncoder {
                     break;
                 case HeaderIds.CONTENT_LENGTH:
                     drop = false; // never let "Connection: content-length" strip the framing
+                    break;
+                case HeaderIds.UPGRADE:
+                    drop = !upgrade;
                     break;
                 case HeaderIds.X_FORWARDED_FOR:
                     if (forwardedForCount < MAX_FORWARDED_FOR_HEADERS) {
@@ -156,6 +175,10 @@ final class HeadEncoder {
         }
         out.writeBytes(XRID).writeBytes(requestId, 0, requestIdLength).writeBytes(CRLF);
         out.writeBytes(identityLines);
+        out.writeBytes(filterLines, 0, filterLength);
+        if (upgrade) {
+            out.writeBytes(CONNECTION_UPGRADE);
+        }
         out.writeBytes(CRLF);
     }
 
@@ -186,17 +209,30 @@ final class HeadEncoder {
     }
 
     /** An upper bound of what {@link #downstreamResponse} writes. */
-    static int downstreamResponseCapacity(ResponseHead head) {
-        return head.headLength() + 64;
+    static int downstreamResponseCapacity(ResponseHead head, int extraLength) {
+        return head.headLength() + 64 + extraLength;
     }
 
     /**
      * The response head for the client: the upstream's status line as HTTP/1.1, its end-to-end headers, and the
      * gateway's framing ({@code transfer-encoding: chunked} when forwarding chunks, {@code connection: close} or, for
-     * an HTTP/1.0 client kept alive, {@code connection: keep-alive}). Interim (1xx) heads get no framing headers.
+     * an HTTP/1.0 client kept alive, {@code connection: keep-alive}). Interim (1xx) heads get no framing headers and
+     * none of {@code extraLines} (the request filters' response header lines, in {@code extraLines[0, extraLength)}).
      */
     static void downstreamResponse(ResponseHead head, ByteBuf src, ByteBuf out, boolean interim,
-                                   boolean forwardChunked, boolean close, boolean http10Client) {
+                                   boolean forwardChunked, boolean close, boolean http10Client,
+                                   byte[] extraLines, int extraLength) {
+        downstreamResponse(head, src, out, interim, forwardChunked, close, http10Client, extraLines, extraLength,
+                false);
+    }
+
+    /**
+     * As above; {@code upgrade}: the upstream's 101 to a proxied WebSocket handshake, which keeps its
+     * {@code Upgrade} field and gets {@code connection: upgrade} (with the filters' lines, as a final head would).
+     */
+    static void downstreamResponse(ResponseHead head, ByteBuf src, ByteBuf out, boolean interim,
+                                   boolean forwardChunked, boolean close, boolean http10Client,
+                                   byte[] extraLines, int extraLength, boolean upgrade) {
         final int start = head.startOffset();
         final int count = head.headerCount();
         final int headEnd = start + head.headLength() - 2;
@@ -205,7 +241,8 @@ final class HeadEncoder {
         out.writeBytes(HTTP11).writeBytes(src, start + HTTP11.length, statusLineEnd - start - HTTP11.length);
         int runStart = -1;
         for (int i = 0; i < count; i++) {
-            final boolean drop = head.isHopByHop(i) && head.headerId(i) != HeaderIds.CONTENT_LENGTH;
+            final boolean drop = head.isHopByHop(i) && head.headerId(i) != HeaderIds.CONTENT_LENGTH
+                    && !(upgrade && head.headerId(i) == HeaderIds.UPGRADE);
             if (drop) {
                 if (runStart >= 0) {
                     out.writeBytes(src, runStart, head.nameOffset(i) - runStart);
@@ -218,7 +255,10 @@ final class HeadEncoder {
         if (runStart >= 0) {
             out.writeBytes(src, runStart, headEnd - runStart);
         }
-        if (!interim) {
+        if (upgrade) {
+            out.writeBytes(extraLines, 0, extraLength).writeBytes(CONNECTION_UPGRADE);
+        } else if (!interim) {
+            out.writeBytes(extraLines, 0, extraLength);
             if (forwardChunked) {
                 out.writeBytes(TE_CHUNKED);
             }

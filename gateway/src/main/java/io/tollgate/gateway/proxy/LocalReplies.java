@@ -1,6 +1,7 @@
 package io.tollgate.gateway.proxy;
 
-import io.tollgate.config.DirectResponseSettings;
+import java.nio.charset.StandardCharsets;
+
 import io.tollgate.gateway.http1.ParseStatus;
 import io.tollgate.gateway.route.DirectResponse;
 
@@ -30,6 +31,10 @@ public final class LocalReplies {
             reply(503, "no_healthy_upstream", "every endpoint of the upstream is ejected");
     public static final DirectResponse DRAINING =
             reply(503, "draining", "the gateway is shutting down");
+    public static final DirectResponse FILTER_ERROR =
+            reply(500, "filter_error", "a request filter failed");
+    public static final DirectResponse FILTER_TIMEOUT =
+            reply(503, "filter_timeout", "a request filter did not complete in time");
     public static final DirectResponse UPSTREAM_TIMEOUT =
             reply(504, "upstream_timeout", "the upstream did not respond in time");
 
@@ -67,8 +72,18 @@ public final class LocalReplies {
     private static final DirectResponse PARSE_ERRORS_FALLBACK = reply(400, "bad_request", "the request is malformed");
 
     private static DirectResponse reply(int status, String code, String message) {
-        return new DirectResponse(new DirectResponseSettings(status,
-                "{\"code\":\"" + code + "\",\"status\":" + status + ",\"message\":\"" + message + "\"}\n",
-                "application/json"));
+        return json(status, code, message, "");
+    }
+
+    /**
+     * A reply in the gateway's JSON error shape, for filters: {@code code} and {@code message} are constants of the
+     * caller (never request data, which could carry a token or markup), so they are not escaped.
+     *
+     * @param headerLines complete header lines, each ending in CRLF (e.g. a {@code WWW-Authenticate} challenge)
+     */
+    public static DirectResponse json(int status, String code, String message, String headerLines) {
+        return new DirectResponse(status, "application/json",
+                ("{\"code\":\"" + code + "\",\"status\":" + status + ",\"message\":\"" + message + "\"}\n")
+                        .getBytes(StandardCharsets.UTF_8), headerLines);
     }
 }

@@ -6,6 +6,7 @@ import java.util.Locale;
 
 import io.netty.buffer.ByteBuf;
 import io.tollgate.config.RouteSettings;
+import io.tollgate.gateway.filter.RequestFilter;
 import io.tollgate.gateway.http1.Methods;
 import io.tollgate.gateway.metrics.RouteStats;
 import io.tollgate.gateway.upstream.UpstreamCluster;
@@ -33,8 +34,10 @@ public final class Route {
     private final DirectResponse directResponse;
     private final long maxRequestBodyBytes;
     private final RouteStats stats;
+    private final RequestFilter[] filters;
+    private final boolean websocket;
 
-    Route(int index, RouteSettings settings, UpstreamCluster upstream, RouteStats stats) {
+    Route(int index, RouteSettings settings, UpstreamCluster upstream, RouteStats stats, RequestFilter[] filters) {
         this.index = index;
         this.name = settings.name();
         this.nameBytes = name.getBytes(StandardCharsets.US_ASCII);
@@ -64,6 +67,8 @@ public final class Route {
         this.directResponse = settings.directResponse() == null ? null : new DirectResponse(settings.directResponse());
         this.maxRequestBodyBytes = settings.maxRequestBodyBytes();
         this.stats = stats;
+        this.filters = filters;
+        this.websocket = settings.websocket();
     }
 
     /** The {@link Methods} code of an upper-case method name from the config. */
@@ -170,6 +175,16 @@ public final class Route {
 
     public RouteStats stats() {
         return stats;
+    }
+
+    /** Whether WebSocket upgrades are proxied on this route. */
+    public boolean websocket() {
+        return websocket;
+    }
+
+    /** The request filters, in order; empty when none apply. Shared: callers must not modify the array. */
+    public RequestFilter[] filters() {
+        return filters;
     }
 
     @Override

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.tollgate.config.RouteSettings;
+import io.tollgate.gateway.filter.FilterChains;
 import io.tollgate.gateway.metrics.GatewayMetrics;
 import io.tollgate.gateway.upstream.UpstreamCluster;
 
@@ -15,6 +16,11 @@ public final class RouteTableCompiler {
 
     public static RouteTable compile(List<RouteSettings> settings, UpstreamCluster[] clusters, GatewayMetrics metrics,
                                      int eventLoops) {
+        return compile(settings, clusters, metrics, eventLoops, FilterChains.NONE);
+    }
+
+    public static RouteTable compile(List<RouteSettings> settings, UpstreamCluster[] clusters, GatewayMetrics metrics,
+                                     int eventLoops, FilterChains filters) {
         final List<Route> routes = new ArrayList<>(settings.size());
         for (int i = 0; i < settings.size(); i++) {
             final RouteSettings s = settings.get(i);
@@ -29,7 +35,7 @@ public final class RouteTableCompiler {
                     throw new IllegalArgumentException("route " + s.name() + ": no upstream named " + s.upstream());
                 }
             }
-            routes.add(new Route(i, s, cluster, metrics.routeStats(s.name(), eventLoops)));
+            routes.add(new Route(i, s, cluster, metrics.routeStats(s.name(), eventLoops), filters.forRoute(s.name())));
         }
         return new RouteTable(routes);
     }

@@ -1,9 +1,11 @@
 package io.tollgate.gateway.tls;
 
+import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
 
 import javax.net.ssl.SSLException;
 
@@ -13,6 +15,9 @@ import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.IdentityCipherSuiteFilter;
+import io.netty.handler.ssl.OpenSslSessionContext;
+import io.netty.handler.ssl.OpenSslSessionTicketKey;
+import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -70,10 +75,23 @@ public final class ListenerTls {
             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
             ApplicationProtocolNames.HTTP_1_1);
+    /** h2 first: a client offering both gets HTTP/2 (RFC 7301 lets the server choose). */
+    private static final ApplicationProtocolConfig ALPN_H2_HTTP11 = new ApplicationProtocolConfig(
+            ApplicationProtocolConfig.Protocol.ALPN,
+            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+            ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1);
 
-    /** One complete, immutable set of contexts and the settings (files) it was built from. */
-    private record Contexts(TlsSettings settings, SslContext defaultContext, Mapping<String, SslContext> sniMapping) {
+    /**
+     * One complete, immutable set of contexts and the settings (files) it was built from; {@code all} lists every
+     * context (for ticket keys), {@code ocspResponse} is the default certificate's staple or null.
+     */
+    private record Contexts(TlsSettings settings, SslContext defaultContext, Mapping<String, SslContext> sniMapping,
+                            List<SslContext> all, byte[] ocspResponse) {
     }
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Logger LOG = Logger.getLogger(ListenerTls.class.getName());
 
     private final String listener;
     private final SslProvider provider;
@@ -81,7 +99,13 @@ public final class ListenerTls {
     /** Replaced as a whole by {@link #reload}; read once per new connection. */
     private volatile Contexts contexts;
 
-    private ListenerTls(String listener, SslProvider provider, Contexts contexts, long handshakeTimeoutMs) {
+    private final boolean offerH2;
+    /** Session-ticket keys, newest first (it encrypts; the older one only decrypts); null off OpenSSL. */
+    private volatile OpenSslSessionTicketKey[] ticketKeys;
+
+    private ListenerTls(String listener, SslProvider provider, Contexts contexts, long handshakeTimeoutMs,
+                        boolean offerH2) {
+        this.offerH2 = offerH2;
         this.listener = listener;
         this.provider = provider;
         this.contexts = contexts;
@@ -95,22 +119,91 @@ public final class ListenerTls {
      *                               it does not know)
      */
     public static ListenerTls build(String listener, TlsSettings settings, SslProvider provider) {
-        return new ListenerTls(listener, provider, contexts(listener, settings, provider),
-                Math.max(1, TimeUnit.NANOSECONDS.toMillis(settings.handshakeTimeoutNs())));
+        return build(listener, settings, provider, false);
     }
 
-    private static Contexts contexts(String listener, TlsSettings settings, SslProvider provider) {
-        final SslContext defaultContext = context(listener, "cert-chain", settings, settings.certificate(), provider);
+    /** @param offerH2 advertise {@code h2} before {@code http/1.1} by ALPN */
+    public static ListenerTls build(String listener, TlsSettings settings, SslProvider provider, boolean offerH2) {
+        final ListenerTls tls = new ListenerTls(listener, provider, contexts(listener, settings, provider, offerH2),
+                Math.max(1, TimeUnit.NANOSECONDS.toMillis(settings.handshakeTimeoutNs())), offerH2);
+        if (provider != SslProvider.JDK) {
+            tls.ticketKeys = new OpenSslSessionTicketKey[] {newTicketKey()};
+            tls.applyTicketKeys(tls.contexts);
+        }
+        return tls;
+    }
+
+    /**
+     * Replaces the session-ticket key: new tickets are sealed with a fresh random key, tickets sealed with the
+     * previous key still resume until the next rotation. Threading: the reload thread.
+     */
+    public void rotateTicketKeys() {
+        final OpenSslSessionTicketKey[] current = ticketKeys;
+        if (current == null) {
+            return;
+        }
+        ticketKeys = new OpenSslSessionTicketKey[] {newTicketKey(), current[0]};
+        applyTicketKeys(contexts);
+    }
+
+    /** How often {@link #rotateTicketKeys} should run. */
+    public long ticketKeyRotationNs() {
+        return contexts.settings().ticketKeyRotationNs();
+    }
+
+    private void applyTicketKeys(Contexts set) {
+        final OpenSslSessionTicketKey[] keys = ticketKeys;
+        if (keys == null) {
+            return;
+        }
+        for (SslContext c : set.all()) {
+            if (c.sessionContext() instanceof OpenSslSessionContext session) {
+                session.setTicketKeys(keys);
+            }
+        }
+    }
+
+    private static OpenSslSessionTicketKey newTicketKey() {
+        final byte[] name = new byte[OpenSslSessionTicketKey.NAME_SIZE];
+        final byte[] hmac = new byte[OpenSslSessionTicketKey.HMAC_KEY_SIZE];
+        final byte[] aes = new byte[OpenSslSessionTicketKey.AES_KEY_SIZE];
+        RANDOM.nextBytes(name);
+        RANDOM.nextBytes(hmac);
+        RANDOM.nextBytes(aes);
+        return new OpenSslSessionTicketKey(name, hmac, aes);
+    }
+
+    private static Contexts contexts(String listener, TlsSettings settings, SslProvider provider, boolean offerH2) {
+        byte[] ocsp = null;
+        if (settings.ocspResponseFile() != null) {
+            if (provider == SslProvider.JDK) {
+                LOG.warning("listener " + listener + ": ocsp-response is ignored: stapling from a file needs the "
+                        + "OpenSSL provider, and the JDK provider is in use");
+            } else {
+                try {
+                    ocsp = TlsFiles.readOcspResponse(settings.ocspResponseFile());
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(settings.ocspResponseFile() + ": " + e.getMessage(), e);
+                }
+            }
+        }
+        final List<SslContext> all = new ArrayList<>();
+        final SslContext defaultContext = context(listener, "cert-chain", settings, settings.certificate(), provider,
+                offerH2, ocsp != null);
+        all.add(defaultContext);
         Mapping<String, SslContext> mapping = null;
         if (!settings.sni().isEmpty()) {
             final DomainWildcardMappingBuilder<SslContext> builder =
                     new DomainWildcardMappingBuilder<>(settings.sni().size(), defaultContext);
             for (SniCertificateSettings sni : settings.sni()) {
-                builder.add(sni.host(), context(listener, "sni " + sni.host(), settings, sni.certificate(), provider));
+                final SslContext sniContext = context(listener, "sni " + sni.host(), settings, sni.certificate(),
+                        provider, offerH2, false);
+                all.add(sniContext);
+                builder.add(sni.host(), sniContext);
             }
             mapping = builder.build();
         }
-        return new Contexts(settings, defaultContext, mapping);
+        return new Contexts(settings, defaultContext, mapping, List.copyOf(all), ocsp);
     }
 
     /**
@@ -132,12 +225,22 @@ public final class ListenerTls {
         }
         final List<X509Certificate> clientCa = current.clientCaFile() == null ? current.clientCa()
                 : TlsFiles.rereadClientCa(current.clientCaFile());
-        contexts = contexts(listener, current.withFiles(certificate, sni, clientCa), provider);
+        final Contexts next = contexts(listener, current.withFiles(certificate, sni, clientCa), provider, offerH2);
+        applyTicketKeys(next); // resumption survives a certificate reload
+        contexts = next;
     }
 
     /** The settings the current contexts were built from (with the files as last loaded). */
     public TlsSettings settings() {
         return contexts.settings();
+    }
+
+    /** Sets the default certificate's OCSP response on a handshake that will present that certificate. */
+    private static void staple(Contexts set, SslContext context, SslHandler handler) {
+        if (set.ocspResponse() != null && context == set.defaultContext()
+                && handler.engine() instanceof ReferenceCountedOpenSslEngine engine) {
+            engine.setOcspResponse(set.ocspResponse());
+        }
     }
 
     /** The listener's name. */
@@ -146,7 +249,7 @@ public final class ListenerTls {
     }
 
     private static SslContext context(String listener, String what, TlsSettings settings, TlsCertificate certificate,
-                                      SslProvider provider) {
+                                      SslProvider provider, boolean offerH2, boolean staple) {
         final SslContext context;
         try {
             final SslContextBuilder builder = SslContextBuilder
@@ -154,7 +257,8 @@ public final class ListenerTls {
                     .sslProvider(provider)
                     .protocols(settings.protocols())
                     .ciphers(settings.ciphers(), IdentityCipherSuiteFilter.INSTANCE)
-                    .applicationProtocolConfig(ALPN_HTTP11);
+                    .applicationProtocolConfig(offerH2 ? ALPN_H2_HTTP11 : ALPN_HTTP11)
+                    .enableOcsp(staple);
             switch (settings.clientAuth()) {
                 case OPTIONAL -> builder.clientAuth(ClientAuth.OPTIONAL)
                         .trustManager(settings.clientCa().toArray(new X509Certificate[0]));
@@ -190,8 +294,19 @@ public final class ListenerTls {
         if (current.sniMapping() == null) {
             final SslHandler handler = current.defaultContext().newHandler(allocator);
             handler.setHandshakeTimeoutMillis(handshakeTimeoutMs);
+            staple(current, current.defaultContext(), handler);
             return handler;
         }
-        return new SniHandler(current.sniMapping(), handshakeTimeoutMs);
+        if (current.ocspResponse() == null) {
+            return new SniHandler(current.sniMapping(), handshakeTimeoutMs);
+        }
+        return new SniHandler(current.sniMapping(), handshakeTimeoutMs) {
+            @Override
+            protected SslHandler newSslHandler(SslContext context, ByteBufAllocator alloc) {
+                final SslHandler handler = super.newSslHandler(context, alloc);
+                staple(current, context, handler);
+                return handler;
+            }
+        };
     }
 }

@@ -18,7 +18,7 @@ import io.tollgate.gateway.metrics.TlsStats;
 
 /**
  * Live certificate reload: one daemon thread per gateway polls the files of every TLS listener (certificate chains,
- * keys, client CA) for changes of modification time or size, and when they change re-reads them with the checks of
+ * keys, client CA, OCSP response) for changes of modification time or size, and when they change re-reads them with the checks of
  * the config load and swaps new contexts into the listener ({@link ListenerTls#reload}).
  *
  * <pre>{@code
@@ -36,6 +36,9 @@ import io.tollgate.gateway.metrics.TlsStats;
  *       counted, and stands in {@link TlsStats#reloadError()} until a later reload succeeds. The failure is not
  *       retried until a file changes again.</li>
  * </ul>
+ *
+ * <p>The same thread replaces each listener's session-ticket key on its rotation period
+ * ({@link ListenerTls#rotateTicketKeys}).
  *
  * <p>Threading: the state below is confined to the reload thread; {@link #close} from any thread. Allocation:
  * a few objects per listener per poll (off the event loops).
@@ -60,12 +63,15 @@ public final class TlsReloader implements AutoCloseable {
         Map<Path, Stamp> loaded;
         Map<Path, Stamp> pending;
         long nextCheckNs;
+        /** When the session-ticket key is replaced next (the reload thread rotates them too). */
+        long nextTicketRotationNs;
 
         State(Watched watched, long nowNs) {
             this.watched = watched;
             this.intervalNs = watched.tls().settings().reloadIntervalNs();
             this.loaded = stamps(files(watched.tls().settings()));
             this.nextCheckNs = nowNs + intervalNs;
+            this.nextTicketRotationNs = nowNs + watched.tls().ticketKeyRotationNs();
         }
     }
 
@@ -108,7 +114,12 @@ public final class TlsReloader implements AutoCloseable {
                     }
                     s.nextCheckNs = nowNs + s.intervalNs;
                 }
+                if (nowNs - s.nextTicketRotationNs >= 0) {
+                    s.watched.tls().rotateTicketKeys();
+                    s.nextTicketRotationNs = nowNs + s.watched.tls().ticketKeyRotationNs();
+                }
                 nextNs = s.nextCheckNs - nextNs < 0 ? s.nextCheckNs : nextNs;
+                nextNs = s.nextTicketRotationNs - nextNs < 0 ? s.nextTicketRotationNs : nextNs;
             }
             final long sleepNs = nextNs - System.nanoTime();
             if (sleepNs > 0) {
@@ -166,6 +177,9 @@ public final class TlsReloader implements AutoCloseable {
         }
         if (settings.clientCaFile() != null) {
             out.add(settings.clientCaFile());
+        }
+        if (settings.ocspResponseFile() != null) {
+            out.add(settings.ocspResponseFile());
         }
         return out;
     }

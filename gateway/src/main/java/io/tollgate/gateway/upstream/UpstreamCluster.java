@@ -1,5 +1,16 @@
 package io.tollgate.gateway.upstream;
 
+import java.security.cert.X509Certificate;
+
+import javax.net.ssl.SSLException;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.tollgate.config.UpstreamTlsSettings;
+import io.tollgate.gateway.tls.TlsProviders;
+
 import java.util.List;
 
 import io.tollgate.config.EndpointSettings;
@@ -19,8 +30,20 @@ public final class UpstreamCluster {
     private final int maxIdlePerLoop;
     private final long idleTimeoutNs;
     private final UpstreamStats stats;
+    /** Client TLS context when the cluster speaks TLS, else null. */
+    private final SslContext tls;
+    private final String tlsServerName;
+    private final long tlsHandshakeTimeoutMs;
 
     public UpstreamCluster(int index, UpstreamSettings settings, UpstreamStats stats) {
+        this(index, settings, stats, 10_000);
+    }
+
+    /**
+     * @param tlsHandshakeTimeoutMs bound on a TLS handshake with an endpoint (the gateway passes its connect
+     *                              timeout: a handshake is part of connecting)
+     */
+    public UpstreamCluster(int index, UpstreamSettings settings, UpstreamStats stats, long tlsHandshakeTimeoutMs) {
         this.index = index;
         this.name = settings.name();
         final List<EndpointSettings> list = settings.endpoints();
@@ -31,6 +54,49 @@ public final class UpstreamCluster {
         this.maxIdlePerLoop = settings.maxIdlePerLoop();
         this.idleTimeoutNs = settings.idleTimeoutNs();
         this.stats = stats;
+        this.tls = settings.tls() == null ? null : clientContext(settings.name(), settings.tls());
+        this.tlsServerName = settings.tls() == null ? null : settings.tls().serverName();
+        this.tlsHandshakeTimeoutMs = tlsHandshakeTimeoutMs;
+    }
+
+    /**
+     * TLS 1.3/1.2 with the provider's default (modern) suites; the certificate chain is verified against the
+     * configured bundle or the JVM's trust store, and its name as an HTTPS client checks it.
+     */
+    private static SslContext clientContext(String cluster, UpstreamTlsSettings settings) {
+        try {
+            final SslContextBuilder b = SslContextBuilder.forClient()
+                    .sslProvider(TlsProviders.select())
+                    .protocols("TLSv1.3", "TLSv1.2")
+                    .endpointIdentificationAlgorithm("HTTPS");
+            if (!settings.trusted().isEmpty()) {
+                b.trustManager(settings.trusted().toArray(new X509Certificate[0]));
+            }
+            if (settings.clientCertificate() != null) {
+                b.keyManager(settings.clientCertificate().privateKey(),
+                        settings.clientCertificate().chain().toArray(new X509Certificate[0]));
+            }
+            return b.build();
+        } catch (SSLException | RuntimeException e) {
+            throw new IllegalStateException("upstream " + cluster + ": TLS context cannot be built: " + e.getMessage(),
+                    e);
+        }
+    }
+
+    /** Whether connections to this cluster speak TLS. */
+    public boolean tls() {
+        return tls != null;
+    }
+
+    /**
+     * A TLS client handler for a new connection to {@code endpoint}: SNI and the verified name are the configured
+     * server name, or the endpoint's host (no SNI for an IP address, which must then match an IP SAN).
+     */
+    SslHandler newTlsHandler(ByteBufAllocator alloc, Endpoint endpoint) {
+        final String peer = tlsServerName != null ? tlsServerName : endpoint.address().getHostString();
+        final SslHandler handler = tls.newHandler(alloc, peer, endpoint.address().getPort());
+        handler.setHandshakeTimeoutMillis(tlsHandshakeTimeoutMs);
+        return handler;
     }
 
     /**

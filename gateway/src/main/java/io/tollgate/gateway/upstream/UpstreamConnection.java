@@ -6,6 +6,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
 
 /**
@@ -44,8 +45,9 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
         return ctx != null && ctx.channel().isWritable();
     }
 
+    /** Connected (for TLS: handshaken) and open: bytes written now follow the request head in order. */
     public boolean isActive() {
-        return ctx != null && ctx.channel().isActive();
+        return connected && ctx != null && ctx.channel().isActive();
     }
 
     /** Writes without flushing. Takes ownership of {@code data}. */
@@ -95,25 +97,56 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
     }
 
     /** Connect outcome. */
+    /** For a TLS connection: only a failed TCP connect is an outcome; success waits for the handshake. */
+    ChannelFutureListener tcpConnectListener() {
+        return future -> {
+            if (!future.isSuccess()) {
+                operationComplete(future);
+            }
+        };
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof SslHandshakeCompletionEvent handshake && !connected) {
+            if (handshake.isSuccess()) {
+                onConnected();
+            } else {
+                onConnectFailed(handshake.cause());
+                ctx.close();
+            }
+            return;
+        }
+        ReferenceCountUtil.release(evt);
+    }
+
     @Override
     public void operationComplete(ChannelFuture future) {
         if (future.isSuccess()) {
-            connected = true;
-            endpoint.onConnectSuccess();
-            pool.onConnected(this);
-            if (owner != null) {
-                owner.onUpstreamConnected(this);
-            } else {
-                // The exchange that asked for it went away while connecting; keep the fresh connection.
-                pool.offerIdle(this);
-            }
+            onConnected();
         } else {
-            endpoint.onConnectFailure(System.nanoTime(), future.cause());
-            final UpstreamListener listener = owner;
-            pool.onConnectFailed(this);
-            if (listener != null) {
-                listener.onUpstreamConnectFailed(this, future.cause());
-            }
+            onConnectFailed(future.cause());
+        }
+    }
+
+    private void onConnected() {
+        connected = true;
+        endpoint.onConnectSuccess();
+        pool.onConnected(this);
+        if (owner != null) {
+            owner.onUpstreamConnected(this);
+        } else {
+            // The exchange that asked for it went away while connecting; keep the fresh connection.
+            pool.offerIdle(this);
+        }
+    }
+
+    private void onConnectFailed(Throwable cause) {
+        endpoint.onConnectFailure(System.nanoTime(), cause);
+        final UpstreamListener listener = owner;
+        pool.onConnectFailed(this);
+        if (listener != null) {
+            listener.onUpstreamConnectFailed(this, cause);
         }
     }
 

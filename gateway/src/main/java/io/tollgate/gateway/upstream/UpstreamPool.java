@@ -3,6 +3,8 @@ package io.tollgate.gateway.upstream;
 import java.util.ArrayDeque;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
 import io.tollgate.gateway.metrics.UpstreamStats;
 
 /**
@@ -93,7 +95,18 @@ public final class UpstreamPool {
 
     /** Starts connecting a connection made by {@link #newConnection}. */
     public void connect(UpstreamConnection c) {
-        bootstrap.handler(c).connect(c.endpoint().address()).addListener(c);
+        if (!cluster.tls()) {
+            bootstrap.handler(c).connect(c.endpoint().address()).addListener(c);
+            return;
+        }
+        // Connected means handshaken: the connection reports its outcome on the TLS handshake event, and a TCP
+        // connect failure through the listener, so a certificate problem counts as a failed connect (ejection).
+        bootstrap.handler(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast(cluster.newTlsHandler(ch.alloc(), c.endpoint()), c);
+            }
+        }).connect(c.endpoint().address()).addListener(c.tcpConnectListener());
     }
 
     /**

@@ -76,7 +76,8 @@ class ClientIdentityTest {
             assertTrue(parser.parse(in, head) >= 0);
             final byte[] id = "rid".getBytes(StandardCharsets.US_ASCII);
             HeadEncoder.upstreamRequest(head, in, out, false, true, "127.0.0.1".getBytes(StandardCharsets.US_ASCII),
-                    id, id.length, new int[HeadEncoder.MAX_FORWARDED_FOR_HEADERS], dropNames, identityLines);
+                    id, id.length, new int[HeadEncoder.MAX_FORWARDED_FOR_HEADERS], dropNames, identityLines,
+                    ClientIdentity.NO_LINES, 0);
             return out.toString(StandardCharsets.US_ASCII);
         } finally {
             in.release();

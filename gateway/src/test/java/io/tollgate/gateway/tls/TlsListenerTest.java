@@ -43,7 +43,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code SslHandler}); both use the test certificates of {@code src/test/resources/tls} (see its README) and a
  * 300 ms handshake timeout. Clients are the JDK's (HttpClient, SSLSocket), raw sockets, and openssl s_client.
  */
-class TlsListenerTest {
+public class TlsListenerTest {
 
     private static final long HANDSHAKE_TIMEOUT_MS = 300;
 
@@ -228,7 +228,7 @@ class TlsListenerTest {
         return gateway.gateway().port(listener);
     }
 
-    static String pem(String name) {
+    public static String pem(String name) {
         try {
             return Path.of(TlsListenerTest.class.getResource("/tls/" + name).toURI()).toString();
         } catch (URISyntaxException e) {
@@ -236,7 +236,7 @@ class TlsListenerTest {
         }
     }
 
-    static SSLContext trustingTestCa() throws Exception {
+    public static SSLContext trustingTestCa() throws Exception {
         final X509Certificate ca;
         try (InputStream in = Files.newInputStream(Path.of(pem("ca.pem")))) {
             ca = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);

@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# Tollgate vs nginx terminating TLS: HTTPS keep-alive, HTTP/2, full and resumed handshakes; same machine, same
+# certificate and cipher suites, same upstream, interleaved rounds.
+#
+#   bench/compare-tls.sh                      # 3 rounds of 10 s per measurement
+#   ROUNDS=5 DURATION=10 NICE=-10 bench/compare-tls.sh
+#
+# Environment (defaults in brackets):
+#   ROUNDS [3]  DURATION [10]  CONNS [64] (wrk)  H2_CLIENTS [16] H2_STREAMS [16] (h2load -c/-m)
+#   HANDSHAKE_CLIENTS [2]     parallel openssl s_time processes per handshake measurement
+#   PROXY_CPU [1] LOAD_CPU [0]  NICE [0]  BASE_PORT [29080]  TOLLGATE_JAVA_OPTS [as ./tollgate]
+#
+# Measurements, for each proxy (nginx 'listen ssl http2', Tollgate with a TLS listener; both pinned alone to
+# PROXY_CPU, the load and the upstream nginx on LOAD_CPU):
+#   https      wrk, CONNS keep-alive connections, HTTP/1.1 over TLS 1.3: requests/s and proxy CPU us/request
+#   h2         h2load, H2_CLIENTS connections x H2_STREAMS concurrent streams: requests/s and CPU us/request
+#   full-hs    openssl s_time -new (TLS 1.3, ECDHE P-256 + ECDSA P-256 certificate): handshakes/s
+#   resumed-hs openssl s_time -reuse (TLS 1.2 session tickets: s_time resumes 1.2 sessions reliably): handshakes/s
+# The certificate is the test suite's (gateway/src/test/resources/tls/server.pem, EC P-256).
+# Output: stdout and bench/results/compare-tls-<timestamp>.txt, ending with a markdown table (medians, ratios).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10}
+CONNS=${CONNS:-64}
+H2_CLIENTS=${H2_CLIENTS:-16}
+H2_STREAMS=${H2_STREAMS:-16}
+HANDSHAKE_CLIENTS=${HANDSHAKE_CLIENTS:-2}
+PROXY_CPU=${PROXY_CPU:-1}
+LOAD_CPU=${LOAD_CPU:-0}
+NICE=${NICE:-0}
+BASE_PORT=${BASE_PORT:-29080}
+JAVA_OPTS=${TOLLGATE_JAVA_OPTS:--Xms256m -Xmx256m -XX:+AlwaysPreTouch -Dio.netty.leakDetection.level=disabled}
+UP_PORT=$BASE_PORT
+NGX_PORT=$((BASE_PORT + 1))
+TG_PORT=$((BASE_PORT + 2))
+ADMIN_PORT=$((BASE_PORT + 3))
+CERT="$repo/gateway/src/test/resources/tls/server.pem"
+KEY="$repo/gateway/src/test/resources/tls/server-key.pem"
+CA="$repo/gateway/src/test/resources/tls/ca.pem"
+# Tollgate's default list (reference.conf), in OpenSSL names for nginx's TLS 1.2 suites.
+NGX_CIPHERS="ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
+for tool in wrk h2load openssl nginx taskset curl; do
+  command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || { echo "compare-tls: $tool is missing (apt-get install -y wrk nghttp2-client nginx openssl)" >&2; exit 2; }
+done
+NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
+jar="$repo/gateway/target/tollgate.jar"
+[ -f "$jar" ] || (cd "$repo" && mvn -B -q -o -DskipTests -pl gateway -am package) >&2
+for p in $UP_PORT $NGX_PORT $TG_PORT $ADMIN_PORT; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "compare-tls: port $p is in use; set BASE_PORT" >&2; exit 2; fi
+done
+if [ "$NICE" != 0 ]; then renice -n "$NICE" -p $$ >/dev/null; fi
+
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p "$here/results"
+out="$here/results/compare-tls-$stamp.txt"
+work=$(mktemp -d "/tmp/tollgate-compare-tls-$stamp.XXXXXX")
+mkdir -p "$work/tmp"
+: >"$out"
+log() { echo "$@" | tee -a "$out"; }
+CLK_TCK=$(getconf CLK_TCK)
+
+PIDS=()
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for _ in $(seq 50); do
+    local alive=0
+    for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ $alive = 0 ] && break
+    sleep 0.1
+  done
+  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+BODY=$(printf 'x%.0s' $(seq 128))
+nginx_common() {
+  cat <<EOF
+worker_processes 1;
+daemon off;
+master_process on;
+pid $work/$1.pid;
+error_log $work/$1-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/tmp/$1-body;
+  proxy_temp_path $work/tmp/$1-proxy;
+  fastcgi_temp_path $work/tmp/$1-fastcgi;
+  uwsgi_temp_path $work/tmp/$1-uwsgi;
+  scgi_temp_path $work/tmp/$1-scgi;
+  keepalive_requests 1000000;
+  keepalive_timeout 120s;
+EOF
+}
+{ nginx_common upstream; cat <<EOF
+  server { listen 127.0.0.1:$UP_PORT backlog=4096; location / { default_type text/plain; return 200 "$BODY"; } }
+}
+EOF
+} >"$work/upstream.conf"
+{ nginx_common nginx-tls; cat <<EOF
+  http2_max_requests 1000000;
+  upstream backend { server 127.0.0.1:$UP_PORT; keepalive 64; keepalive_requests 1000000; keepalive_timeout 120s; }
+  server {
+    listen 127.0.0.1:$NGX_PORT ssl http2 backlog=4096;
+    ssl_certificate $CERT;
+    ssl_certificate_key $KEY;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers $NGX_CIPHERS;
+    ssl_session_tickets on;
+    ssl_session_cache off;
+    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+EOF
+} >"$work/nginx-tls.conf"
+cat >"$work/tollgate.conf" <<EOF
+tollgate {
+  event-loops = 1
+  listeners = [{ name = tls, address = "127.0.0.1", port = $TG_PORT, tls { cert-chain = "$CERT", private-key = "$KEY" } }]
+  admin { address = "127.0.0.1", port = $ADMIN_PORT }
+  access-log.enabled = false
+  http2.max-concurrent-streams = 256
+  upstreams { app { endpoints = ["127.0.0.1:$UP_PORT"] } }
+  routes = [{ name = all, upstream = app }]
+}
+EOF
+
+taskset -c "$LOAD_CPU" "$NGINX_BIN" -p "$work" -c "$work/upstream.conf" >"$work/upstream.out" 2>&1 &
+UP_PID=$!; PIDS+=("$UP_PID")
+taskset -c "$PROXY_CPU" "$NGINX_BIN" -p "$work" -c "$work/nginx-tls.conf" >"$work/nginx-tls.out" 2>&1 &
+NGX_PID=$!; PIDS+=("$NGX_PID")
+# shellcheck disable=SC2086
+taskset -c "$PROXY_CPU" java $JAVA_OPTS -jar "$jar" run -c "$work/tollgate.conf" >"$work/tollgate.out" 2>"$work/tollgate.err" &
+TG_PID=$!; PIDS+=("$TG_PID")
+for port in $NGX_PORT $TG_PORT; do
+  for _ in $(seq 300); do curl -fsk -o /dev/null --max-time 1 "https://127.0.0.1:$port/" && break; sleep 0.1; done
+done
+
+declare -A PORT=([nginx]=$NGX_PORT [tollgate]=$TG_PORT)
+cpu_ticks() { # proxy process (and nginx's worker) utime+stime
+  local pids total=0 p s
+  if [ "$1" = nginx ]; then pids="$NGX_PID $(pgrep -P "$NGX_PID" | tr '\n' ' ')"; else pids=$TG_PID; fi
+  for p in $pids; do s=$(cat "/proc/$p/stat" 2>/dev/null) || continue; s=${s##*) }; total=$((total + $(echo "$s" | awk '{print $12 + $13}'))); done
+  echo $total
+}
+url() { echo "https://127.0.0.1:${PORT[$1]}/bench"; }
+measure() { # $1 target, $2 kind -> "rate cpu_us_per_unit"
+  local t=$1 kind=$2 before after n rate
+  before=$(cpu_ticks "$t")
+  case $kind in
+    https)
+      n=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" "$(url "$t")" | awk '/^Requests\/sec/ {print $2}') ;;
+    h2)
+      n=$(taskset -c "$LOAD_CPU" h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -D "$DURATION" "$(url "$t")" 2>/dev/null \
+        | awk '/^finished in/ { for (i = 1; i <= NF; i++) if ($(i+1) == "req/s,") print $i }') ;;
+    full-hs|resumed-hs)
+      local flag=-new proto=-tls1_3 i
+      [ "$kind" = resumed-hs ] && { flag=-reuse; proto=-tls1_2; }
+      for i in $(seq "$HANDSHAKE_CLIENTS"); do
+        taskset -c "$LOAD_CPU" openssl s_time -connect "127.0.0.1:${PORT[$t]}" $flag $proto -time "$DURATION" \
+          -CAfile "$CA" >"$work/s_time-$i" 2>&1 &
+      done
+      wait
+      n=$(cat "$work"/s_time-* | awk '/connections in [0-9.]+ real/ { c += $1; s = $4 } END { if (s > 0) printf "%.0f", c / s }') ;;
+  esac
+  after=$(cpu_ticks "$t")
+  rate=${n:-0}
+  awk -v r="$rate" -v d="$DURATION" -v ticks="$((after - before))" -v hz="$CLK_TCK" \
+    'BEGIN { printf "%.0f %.1f", r, (r > 0 ? ticks / hz * 1e6 / (r * d) : 0) }'
+}
+
+log "# Tollgate vs nginx terminating TLS, $stamp"
+log "host: $(uname -srm), $(nproc) cores; nginx $("$NGINX_BIN" -v 2>&1 | sed 's/.*version: //'); $(openssl version | cut -d' ' -f1-2)"
+log "rounds=$ROUNDS duration=${DURATION}s wrk conns=$CONNS h2load ${H2_CLIENTS}x${H2_STREAMS} s_time x$HANDSHAKE_CLIENTS proxy core=$PROXY_CPU load core=$LOAD_CPU nice=$NICE"
+log "tollgate: $(grep -o 'tls-provider=[a-z]*' "$work/tollgate.err" | head -1)"
+# Warm-up: JIT for Tollgate, and both proxies' caches.
+for t in tollgate nginx; do
+  taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d5s "$(url "$t")" >/dev/null
+  taskset -c "$LOAD_CPU" h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -D 5 "$(url "$t")" >/dev/null 2>&1
+  taskset -c "$LOAD_CPU" openssl s_time -connect "127.0.0.1:${PORT[$t]}" -new -time 3 -CAfile "$CA" >/dev/null 2>&1
+done
+
+KINDS=(https h2 full-hs resumed-hs)
+declare -A RESULTS
+for r in $(seq "$ROUNDS"); do
+  order=(nginx tollgate); [ $((r % 2)) = 0 ] && order=(tollgate nginx)
+  for kind in "${KINDS[@]}"; do
+    for t in "${order[@]}"; do
+      res=$(measure "$t" "$kind")
+      RESULTS[$t,$kind]="${RESULTS[$t,$kind]:-} $res"
+      log "round $r  $kind  $t: $(echo "$res" | awk '{printf "%s/s, %s us CPU per unit", $1, $2}')"
+    done
+  done
+done
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print 0; else print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
+field() { echo "$1" | awk -v f="$2" '{ for (i = f; i <= NF; i += 2) printf "%s ", $i }'; }
+log ""
+log "| measurement | nginx /s | Tollgate /s | ratio | nginx CPU us | Tollgate CPU us | CPU ratio |"
+log "|---|---|---|---|---|---|---|"
+for kind in "${KINDS[@]}"; do
+  nr=$(field "${RESULTS[nginx,$kind]}" 1 | median); tr_=$(field "${RESULTS[tollgate,$kind]}" 1 | median)
+  nc=$(field "${RESULTS[nginx,$kind]}" 2 | median); tc=$(field "${RESULTS[tollgate,$kind]}" 2 | median)
+  log "$(awk -v k="$kind" -v nr="$nr" -v tr="$tr_" -v nc="$nc" -v tc="$tc" 'BEGIN {
+    printf "| %s | %.0f | %.0f | %.2fx | %.1f | %.1f | %.2fx |", k, nr, tr, (nr > 0 ? tr / nr : 0), nc, tc, (nc > 0 ? tc / nc : 0) }')"
+done
+log ""
+log "results: $out"

@@ -1,0 +1,77 @@
+package io.tollgate.gateway.h2;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import io.netty.util.ResourceLeakDetector;
+import io.netty.util.concurrent.EventExecutor;
+import io.tollgate.gateway.testsupport.AllocationMeter;
+import io.tollgate.gateway.testsupport.FixedResponseUpstream;
+import io.tollgate.gateway.testsupport.GatewayFixture;
+import io.tollgate.gateway.testsupport.RawH2;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Bytes allocated on the event loops per HTTP/2 request (h2c, one stream after another on one connection), the
+ * same measurement as the HTTP/1.1 {@code AllocationBudgetTest}. HTTP/2 costs objects per stream (Netty's stream
+ * channel, header maps and frames, and the stream's exchange handler), so its budget is its own; the measured figure
+ * is in the README.
+ */
+class Http2AllocationTest {
+
+    private static final int WARMUP_REQUESTS = 10_000;
+    private static final int MEASURED_REQUESTS = 20_000;
+    private static final long BUDGET_BYTES_PER_REQUEST = 64 * 1024;
+
+    @Test
+    void h2RequestsStayWithinTheAllocationBudget() throws Exception {
+        final ResourceLeakDetector.Level level = ResourceLeakDetector.getLevel();
+        ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
+        try (FixedResponseUpstream upstream = new FixedResponseUpstream();
+             GatewayFixture gateway = GatewayFixture.proxyTo(upstream.port(), "http2.cleartext = true\n");
+             RawH2 h2 = new RawH2(gateway.port())) {
+            final long[] loopThreads = loopThreadIds(gateway);
+            int stream = run(h2, 1, WARMUP_REQUESTS);
+            final long before = AllocationMeter.allocatedBytes(loopThreads);
+            run(h2, stream, MEASURED_REQUESTS);
+            final double perRequest = (AllocationMeter.allocatedBytes(loopThreads) - before)
+                    / (double) MEASURED_REQUESTS;
+            System.out.printf("allocation over h2c: %d requests, one stream each = %.0f bytes per request "
+                    + "on the event loop%n", MEASURED_REQUESTS, perRequest);
+            assertTrue(perRequest < BUDGET_BYTES_PER_REQUEST, "allocated " + perRequest
+                    + " bytes per h2 request, budget " + BUDGET_BYTES_PER_REQUEST);
+        } finally {
+            ResourceLeakDetector.setLevel(level);
+        }
+    }
+
+    /** Requests on consecutive streams; returns the next stream id. Returns the connection window as it goes. */
+    private static int run(RawH2 h2, int firstStream, int requests) throws Exception {
+        int stream = firstStream;
+        int unacknowledged = 0;
+        for (int i = 0; i < requests; i++) {
+            h2.get(stream, "/bench/item?id=42", "user-agent", "tollgate-allocation-test").flush();
+            final RawH2.Response r = h2.response(stream);
+            assertEquals(200, r.status());
+            unacknowledged += r.body().length();
+            if (unacknowledged > 16_384) {
+                h2.frame(RawH2.WINDOW_UPDATE, 0, 0, new byte[] {(byte) (unacknowledged >>> 24),
+                    (byte) (unacknowledged >>> 16), (byte) (unacknowledged >>> 8), (byte) unacknowledged});
+                unacknowledged = 0;
+            }
+            stream += 2;
+        }
+        return stream;
+    }
+
+    private static long[] loopThreadIds(GatewayFixture gateway) throws Exception {
+        final List<Long> ids = new ArrayList<>();
+        for (EventExecutor loop : gateway.gateway().eventLoops()) {
+            ids.add(loop.submit(() -> Thread.currentThread().getId()).get());
+        }
+        return ids.stream().mapToLong(Long::longValue).toArray();
+    }
+}
