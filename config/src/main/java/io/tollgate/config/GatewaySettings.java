@@ -18,6 +18,7 @@ import java.util.List;
  * @param routes      routes, in file order (the gateway orders them by specificity)
  * @param accessLog   access log
  * @param source      where the settings came from: a file path, or {@code embedded:<resource>}
+ * @param rateLimits  the Redis backend (optional) and the named limits routes refer to
  */
 public record GatewaySettings(
         int eventLoops,
@@ -30,7 +31,8 @@ public record GatewaySettings(
         List<UpstreamSettings> upstreams,
         List<RouteSettings> routes,
         AccessLogSettings accessLog,
-        String source) {
+        String source,
+        RateLimitSettings rateLimits) {
 
     public GatewaySettings {
         listeners = List.copyOf(listeners);

@@ -16,6 +16,7 @@ import java.util.List;
  * @param directResponse      the fixed reply, or null for a proxy route
  * @param maxRequestBodyBytes request body limit on this route (at most the gateway-wide limit)
  * @param websocket           proxy WebSocket upgrades (RFC 6455) to the upstream; proxy routes only
+ * @param rateLimits          names of limits in {@code tollgate.limits}, all checked in one decision (empty: none)
  */
 public record RouteSettings(
         String name,
@@ -25,10 +26,18 @@ public record RouteSettings(
         String upstream,
         DirectResponseSettings directResponse,
         long maxRequestBodyBytes,
-        boolean websocket) {
+        boolean websocket,
+        List<String> rateLimits) {
 
     public RouteSettings {
         methods = List.copyOf(methods);
+        rateLimits = List.copyOf(rateLimits);
+    }
+
+    /** A route without rate limits. */
+    public RouteSettings(String name, String host, String pathPrefix, List<String> methods, String upstream,
+                         DirectResponseSettings directResponse, long maxRequestBodyBytes, boolean websocket) {
+        this(name, host, pathPrefix, methods, upstream, directResponse, maxRequestBodyBytes, websocket, List.of());
     }
 
     /** A route without WebSocket upgrades. */

@@ -38,6 +38,7 @@ final class SettingsBinder {
     private static final List<String> TLS_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
 
     private final Problems problems;
+    private final RateLimitBinder rateLimitBinder;
 
     /** Gateway-wide body limit, needed to check the routes' limits; null when invalid. */
     private Long globalMaxRequestBodyBytes;
@@ -53,6 +54,7 @@ final class SettingsBinder {
 
     SettingsBinder(Problems problems) {
         this.problems = problems;
+        this.rateLimitBinder = new RateLimitBinder(problems);
     }
 
     /**
@@ -82,17 +84,18 @@ final class SettingsBinder {
         final AdminSettings admin = bindAdmin(section(t, "admin"), listeners);
         final Set<String> upstreamNames = new LinkedHashSet<>();
         final List<UpstreamSettings> upstreams = bindUpstreams(section(t, "upstreams"), upstreamNames);
+        final RateLimitSettings rateLimits = rateLimitBinder.bind(t);
         final List<RouteSettings> routes = bindRoutes(t, upstreamNames);
         final AccessLogSettings accessLog = bindAccessLog(section(t, "access-log"));
         t.finish();
         checkRootKeys(root, userRootKeys, t.knownKeys());
 
         if (eventLoops == null || transport == null || listeners == null || admin == null || http == null
-                || timeouts == null || http2 == null || upstreams == null || routes == null || accessLog == null) {
+                || timeouts == null || http2 == null || upstreams == null || routes == null || accessLog == null || rateLimits == null) {
             return null;
         }
         return new GatewaySettings(eventLoops, transport, listeners, admin, http, timeouts, http2, upstreams, routes,
-                accessLog, source);
+                accessLog, source, rateLimits);
     }
 
     /**
@@ -237,6 +240,7 @@ final class SettingsBinder {
         upstreamTemplate = template(d, "upstream", r -> bindUpstream(r, "", true));
         routeTemplate = template(d, "route", r -> bindRoute(r, true, Set.of()));
         directResponseTemplate = template(d, "direct-response", r -> bindDirectResponse(r, true));
+        rateLimitBinder.bindTemplates(d);
         d.finish();
     }
 
@@ -916,6 +920,7 @@ final class SettingsBinder {
             maxBody = null;
         }
         final Boolean websocket = required(r, "websocket", template) ? r.bool("websocket") : null;
+        final List<String> rateLimits = rateLimitBinder.bindRoute(r, template);
         if (template) {
             return null;
         }
@@ -948,10 +953,10 @@ final class SettingsBinder {
             r.invalid("websocket", "a direct-response route cannot upgrade to WebSocket");
             actionOk = false;
         }
-        if (name == null || !matchOk || maxBody == null || !actionOk || websocket == null) {
+        if (name == null || !matchOk || maxBody == null || !actionOk || websocket == null || rateLimits == null) {
             return null;
         }
-        return new RouteSettings(name, host, pathPrefix, methods, upstream, direct, maxBody, websocket);
+        return new RouteSettings(name, host, pathPrefix, methods, upstream, direct, maxBody, websocket, rateLimits);
     }
 
     private boolean isGlobalMaxBody(ConfigValue v) {
