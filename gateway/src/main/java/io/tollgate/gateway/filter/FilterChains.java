@@ -44,7 +44,14 @@ public final class FilterChains implements AutoCloseable {
 
     /** The filters the configuration declares. */
     public static Factory standard() {
-        return (settings, metrics, eventLoops) -> new Builder().build();
+        return (settings, metrics, eventLoops) -> {
+            final Builder b = new Builder();
+            // identity -> policy -> rate limit: stages append to each route's chain in this order.
+
+            // ---- rate limit (io.tollgate.gateway.ratelimit): last, so it can key on the verified principal.
+            io.tollgate.gateway.ratelimit.RateLimiting.install(b, settings, metrics, eventLoops);
+            return b.build();
+        };
     }
 
     private final Map<String, RequestFilter[]> chains;
