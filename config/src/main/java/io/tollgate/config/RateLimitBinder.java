@@ -33,6 +33,8 @@ final class RateLimitBinder {
     private final Set<String> declared = new LinkedHashSet<>();
     /** Levels each valid limit takes (1, or 2 with a quota). */
     private final Map<String, Integer> levels = new LinkedHashMap<>();
+    /** Cost per request of each valid limit. */
+    private final Map<String, Long> costs = new LinkedHashMap<>();
 
     RateLimitBinder(Problems problems) {
         this.problems = problems;
@@ -94,6 +96,7 @@ final class RateLimitBinder {
             } else {
                 limits.add(limit);
                 levels.put(name, limit.quota() == null ? 1 : 2);
+                costs.put(name, limit.cost());
             }
         }
         ls.finish();
@@ -131,6 +134,15 @@ final class RateLimitBinder {
             } else {
                 out.add(name);
                 total += levels.getOrDefault(name, 1);
+            }
+        }
+        for (int i = 1; ok && i < out.size(); i++) {
+            final Long first = costs.get(out.get(0));
+            final Long other = costs.get(out.get(i));
+            if (first != null && other != null && !first.equals(other)) {
+                r.problem("rate-limits", "the limits of one route must have the same cost (one request costs the same "
+                        + "on every level): \"" + out.get(0) + "\" costs " + first + ", \"" + out.get(i) + "\" costs " + other);
+                ok = false;
             }
         }
         if (ok && total > MAX_LEVELS) {
@@ -272,6 +284,10 @@ final class RateLimitBinder {
         }
         if (rate == null || period == null || burst == null || cost == null || mode == null || leaseSize == null
                 || failure == null || shadow == null || below == null || key == null || !ok) {
+            return null;
+        }
+        if (shadow && quota != null) {
+            r.problem("quota", "a shadow limit cannot have a quota (quotas are always enforced)");
             return null;
         }
         if (!capacityOk(r, "burst", rate, period, burst)) {
