@@ -12,7 +12,7 @@
 # Every request carries "X-Api-Key: bench-key-0001" (one key: the hottest case for the limiter).
 #
 # Environment (defaults in brackets): ROUNDS [3], DURATION [10] s per run, WARMUP [10] s per route before measuring,
-# CONNS [64] wrk connections, PROXY_CPU [1] (Tollgate, alone), LOAD_CPU [0] (wrk, nginx upstream, redis-server),
+# CONNS [64] wrk connections, DEADLINE [15ms] tollgate.redis.deadline, PROXY_CPU [1] (Tollgate, alone), LOAD_CPU [0] (wrk, nginx upstream, redis-server),
 # BASE_PORT [28180]: upstream, Tollgate, admin, Redis on BASE..BASE+3 (loopback), TOLLGATE_JAVA_OPTS.
 #
 # Output: per-run lines and a markdown summary (medians) on stdout and in bench/results/ratelimit-<timestamp>.txt.
@@ -28,6 +28,7 @@ CONNS=${CONNS:-64}
 PROXY_CPU=${PROXY_CPU:-1}
 LOAD_CPU=${LOAD_CPU:-0}
 BASE_PORT=${BASE_PORT:-28180}
+DEADLINE=${DEADLINE:-15ms}
 JAVA_OPTS=${TOLLGATE_JAVA_OPTS:--Xms256m -Xmx256m -XX:+AlwaysPreTouch -Dio.netty.leakDetection.level=disabled}
 UP_PORT=$BASE_PORT
 TG_PORT=$((BASE_PORT + 1))
@@ -96,7 +97,7 @@ tollgate {
   admin { address = "127.0.0.1", port = $ADMIN_PORT }
   access-log.enabled = false
   upstreams { app { endpoints = ["127.0.0.1:$UP_PORT"] } }
-  redis { uris = ["redis://127.0.0.1:$REDIS_PORT"], instances = 1 }
+  redis { uris = ["redis://127.0.0.1:$REDIS_PORT"], instances = 1, deadline = $DEADLINE }
   limits {
     leased { rate = 10000000, key { header = x-api-key }, mode = leased }
     exact { rate = 10000000, key { header = x-api-key }, mode = exact }
@@ -134,7 +135,7 @@ run_wrk() { # $1 = path, $2 = seconds -> requests/s and requests
 }
 
 log "host: $(uname -srm), $(nproc) cores; Tollgate on cpu $PROXY_CPU; wrk, nginx upstream and redis-server on cpu $LOAD_CPU"
-log "java: $(java -version 2>&1 | head -1); redis: $(redis-server --version | awk '{print $3}'); conns $CONNS, ${DURATION}s runs"
+log "java: $(java -version 2>&1 | head -1); redis: $(redis-server --version | awk '{print $3}'); conns $CONNS, ${DURATION}s runs, Redis deadline $DEADLINE"
 for t in plain leased exact; do run_wrk "/$t" "$WARMUP" >/dev/null; done
 
 declare -A RPS CPU CALLS FAILED

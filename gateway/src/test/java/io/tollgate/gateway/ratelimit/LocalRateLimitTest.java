@@ -35,12 +35,14 @@ class LocalRateLimitTest {
                 + "  org { rate = 3, period = 10s, key = org, headers-below-percent = 0 }\n"
                 + "  by-sub { rate = 1, period = 10s, key = sub, tier-key { claim = plan }, tiers { gold { rate = 3 } } }\n"
                 + "  shadowed { rate = 1, period = 10s, key = client-ip, shadow = true }\n"
+                + "  daily { rate = 1000, key { header = x-api-key }, quota { period = day, limit = 2 } }\n"
                 + "}\n"
                 + "routes = [\n"
                 + "  { name = keyed, match { path-prefix = \"/keyed\" }, upstream = app, rate-limits = [per-key] }\n"
                 + "  { name = tenants, match { path-prefix = \"/tenants\" }, upstream = app, rate-limits = [tenant, small-key] }\n"
                 + "  { name = jwt, match { path-prefix = \"/jwt\" }, upstream = app, rate-limits = [org, by-sub] }\n"
                 + "  { name = shadow, match { path-prefix = \"/shadow\" }, upstream = app, rate-limits = [shadowed] }\n"
+                + "  { name = quota, match { path-prefix = \"/quota\" }, upstream = app, rate-limits = [daily] }\n"
                 + "  { name = plain, match { path-prefix = \"/\" }, upstream = app }\n"
                 + "]\n",
                 (settings, metrics, loops) -> {
@@ -139,6 +141,24 @@ class LocalRateLimitTest {
             assertEquals(429, orgDenied.status());
             assertEquals("\"org\";q=3;w=10", orgDenied.header("ratelimit-policy"));
             assertEquals(200, get(raw, "/jwt", "X-Test-Principal: bob/globex/gold").status(), "another org");
+        }
+    }
+
+    @Test
+    void aDailyQuotaDeniesUntilMidnightUtc() throws Exception {
+        try (RawHttp raw = new RawHttp(gateway.port())) {
+            assertEquals(200, get(raw, "/quota", "X-Api-Key: q1").status());
+            final RawHttp.Response last = get(raw, "/quota", "X-Api-Key: q1");
+            assertEquals(200, last.status());
+            assertEquals("\"daily-quota\";q=2;w=86400", last.header("ratelimit-policy"), "the quota binds: 0 left");
+            final RawHttp.Response denied = get(raw, "/quota", "X-Api-Key: q1");
+            final long untilMidnightS = 86_400 - (System.currentTimeMillis() / 1000) % 86_400;
+            assertEquals(429, denied.status());
+            assertEquals("\"daily-quota\";q=2;w=86400", denied.header("ratelimit-policy"));
+            final long retryAfter = Long.parseLong(denied.header("retry-after"));
+            assertTrue(Math.abs(retryAfter - untilMidnightS) <= 2, retryAfter + " s vs " + untilMidnightS + " s to midnight");
+            assertEquals("\"daily-quota\";r=0;t=" + retryAfter, denied.header("ratelimit"));
+            assertEquals(200, get(raw, "/quota", "X-Api-Key: q2").status(), "per key");
         }
     }
 
