@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.TimeUnit;
 
 import io.tollgate.gateway.testsupport.GatewayFixture;
@@ -71,6 +74,19 @@ class RedisFaultsGatewayTest {
     void eachFailureModeHoldsWithinTheDeadlineWhileRedisIsPausedOrDeadAndRedisDecidesAgainAfter() throws Exception {
         // A cold JVM's first Redis calls (connection, EVALSHA -> NOSCRIPT -> EVAL, JIT) can miss 15 ms.
         awaitRedisDecides();
+        // How late this machine wakes a thread while the outages run: on a shared box, neighbours stall cores for
+        // hundreds of ms, which no deadline inside the gateway can hide from a client's clock.
+        final AtomicLong maxLateNs = new AtomicLong();
+        final AtomicBoolean measuring = new AtomicBoolean(true);
+        final Thread jitter = new Thread(() -> {
+            while (measuring.get()) {
+                final long before = System.nanoTime();
+                LockSupport.parkNanos(1_000_000L);
+                maxLateNs.accumulateAndGet(System.nanoTime() - before - 1_000_000L, Math::max);
+            }
+        }, "scheduling-jitter");
+        jitter.setDaemon(true);
+        jitter.start();
         assertEquals(200, timed("/open")[0]);
         assertEquals(200, timed("/fallback")[0], "Redis spends one of the three units");
 
@@ -97,9 +113,11 @@ class RedisFaultsGatewayTest {
         final long maxMs = all[all.length - 1] / 1_000_000;
         System.out.println("RedisFaultsGatewayTest: " + all.length + " requests during outages, median " + medianMs
                 + " ms, max " + maxMs + " ms (deadline 15 ms)");
+        measuring.set(false);
+        final long jitterMs = maxLateNs.get() / 1_000_000;
         // The 15 ms deadline plus the client, the gateway and a shared 2-core machine's scheduling.
         assertTrue(medianMs <= 15 + 10, "median " + medianMs + " ms");
-        assertTrue(maxMs <= 15 + 85, "max " + maxMs + " ms");
+        assertTrue(maxMs <= 15 + 85 + jitterMs, "max " + maxMs + " ms, scheduling jitter " + jitterMs + " ms");
         assertTrue(Scrape.value(gateway, "tollgate_ratelimit_decisions_total", "limit", "open", "source", "fail_open",
                 "outcome", "allowed") >= 2);
         assertTrue(Scrape.value(gateway, "tollgate_ratelimit_breaker_openings_total") >= 2);
