@@ -19,6 +19,7 @@ import java.util.List;
  * @param accessLog   access log
  * @param source      where the settings came from: a file path, or {@code embedded:<resource>}
  * @param auth        token issuers and identity headers ({@link AuthBinder})
+ * @param rateLimits  the Redis backend (optional) and the named limits routes refer to
  */
 public record GatewaySettings(
         int eventLoops,
@@ -32,7 +33,8 @@ public record GatewaySettings(
         List<RouteSettings> routes,
         AccessLogSettings accessLog,
         String source,
-        AuthSettings auth) {
+        AuthSettings auth,
+        RateLimitSettings rateLimits) {
 
     public GatewaySettings {
         listeners = List.copyOf(listeners);

@@ -17,6 +17,7 @@ import java.util.List;
  * @param maxRequestBodyBytes request body limit on this route (at most the gateway-wide limit)
  * @param websocket           proxy WebSocket upgrades (RFC 6455) to the upstream; proxy routes only
  * @param auth                token verification and role rules, or null for a route open to anyone
+ * @param rateLimits          names of limits in {@code tollgate.limits}, all checked in one decision (empty: none)
  */
 public record RouteSettings(
         String name,
@@ -27,21 +28,30 @@ public record RouteSettings(
         DirectResponseSettings directResponse,
         long maxRequestBodyBytes,
         boolean websocket,
-        AuthSettings.Route auth) {
+        AuthSettings.Route auth,
+        List<String> rateLimits) {
 
     public RouteSettings {
         methods = List.copyOf(methods);
+        rateLimits = List.copyOf(rateLimits);
     }
 
-    /** A route without WebSocket upgrades and without auth. */
+    /** A route without WebSocket upgrades, auth or rate limits. */
     public RouteSettings(String name, String host, String pathPrefix, List<String> methods, String upstream,
                          DirectResponseSettings directResponse, long maxRequestBodyBytes) {
-        this(name, host, pathPrefix, methods, upstream, directResponse, maxRequestBodyBytes, false, null);
+        this(name, host, pathPrefix, methods, upstream, directResponse, maxRequestBodyBytes, false, null, List.of());
     }
 
-    /** A route without auth. */
+    /** A route without auth or rate limits. */
     public RouteSettings(String name, String host, String pathPrefix, List<String> methods, String upstream,
                          DirectResponseSettings directResponse, long maxRequestBodyBytes, boolean websocket) {
-        this(name, host, pathPrefix, methods, upstream, directResponse, maxRequestBodyBytes, websocket, null);
+        this(name, host, pathPrefix, methods, upstream, directResponse, maxRequestBodyBytes, websocket, null, List.of());
+    }
+
+    /** A route without rate limits. */
+    public RouteSettings(String name, String host, String pathPrefix, List<String> methods, String upstream,
+                         DirectResponseSettings directResponse, long maxRequestBodyBytes, boolean websocket,
+                         AuthSettings.Route auth) {
+        this(name, host, pathPrefix, methods, upstream, directResponse, maxRequestBodyBytes, websocket, auth, List.of());
     }
 }

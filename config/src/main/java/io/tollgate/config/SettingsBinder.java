@@ -39,6 +39,7 @@ final class SettingsBinder {
 
     private final Problems problems;
     private final AuthBinder auth;
+    private final RateLimitBinder rateLimitBinder;
 
     /** Gateway-wide body limit, needed to check the routes' limits; null when invalid. */
     private Long globalMaxRequestBodyBytes;
@@ -55,6 +56,7 @@ final class SettingsBinder {
     SettingsBinder(Problems problems) {
         this.problems = problems;
         this.auth = new AuthBinder(problems);
+        this.rateLimitBinder = new RateLimitBinder(problems);
     }
 
     /**
@@ -85,6 +87,7 @@ final class SettingsBinder {
         final Set<String> upstreamNames = new LinkedHashSet<>();
         final List<UpstreamSettings> upstreams = bindUpstreams(section(t, "upstreams"), upstreamNames);
         final AuthSettings authSettings = auth.bind(section(t, "auth"));
+        final RateLimitSettings rateLimits = rateLimitBinder.bind(t);
         final List<RouteSettings> routes = bindRoutes(t, upstreamNames);
         final AccessLogSettings accessLog = bindAccessLog(section(t, "access-log"));
         t.finish();
@@ -92,11 +95,11 @@ final class SettingsBinder {
 
         if (eventLoops == null || transport == null || listeners == null || admin == null || http == null
                 || timeouts == null || http2 == null || upstreams == null || routes == null || accessLog == null
-                || authSettings == null) {
+                || authSettings == null || rateLimits == null) {
             return null;
         }
         return new GatewaySettings(eventLoops, transport, listeners, admin, http, timeouts, http2, upstreams, routes,
-                accessLog, source, authSettings);
+                accessLog, source, authSettings, rateLimits);
     }
 
     /**
@@ -242,6 +245,7 @@ final class SettingsBinder {
         routeTemplate = template(d, "route", r -> bindRoute(r, true, Set.of()));
         directResponseTemplate = template(d, "direct-response", r -> bindDirectResponse(r, true));
         auth.bindTemplate(d);
+        rateLimitBinder.bindTemplates(d);
         d.finish();
     }
 
@@ -922,6 +926,7 @@ final class SettingsBinder {
         }
         final Boolean websocket = required(r, "websocket", template) ? r.bool("websocket") : null;
         final AuthSettings.Route routeAuth = auth.bindRoute(r, template);
+        final List<String> rateLimits = rateLimitBinder.bindRoute(r, template);
         if (template) {
             return null;
         }
@@ -954,10 +959,12 @@ final class SettingsBinder {
             r.invalid("websocket", "a direct-response route cannot upgrade to WebSocket");
             actionOk = false;
         }
-        if (name == null || !matchOk || maxBody == null || !actionOk || websocket == null || auth.routeFailed()) {
+        if (name == null || !matchOk || maxBody == null || !actionOk || websocket == null || auth.routeFailed()
+                || rateLimits == null) {
             return null;
         }
-        return new RouteSettings(name, host, pathPrefix, methods, upstream, direct, maxBody, websocket, routeAuth);
+        return new RouteSettings(name, host, pathPrefix, methods, upstream, direct, maxBody, websocket, routeAuth,
+                rateLimits);
     }
 
     private boolean isGlobalMaxBody(ConfigValue v) {

@@ -46,7 +46,14 @@ public final class FilterChains implements AutoCloseable {
     public static Factory standard() {
         return (settings, metrics, eventLoops) -> {
             final Builder b = new Builder();
+            // identity -> policy -> rate limit: stages append to each route's chain in this order.
+
+            // ---- identity (io.tollgate.gateway.auth): verifies the token, establishes the principal, checks
+            // org and roles.
             io.tollgate.gateway.auth.AuthStage.install(b, settings, metrics, eventLoops);
+
+            // ---- rate limit (io.tollgate.gateway.ratelimit): last, so it can key on the verified principal.
+            io.tollgate.gateway.ratelimit.RateLimiting.install(b, settings, metrics, eventLoops);
             return b.build();
         };
     }
