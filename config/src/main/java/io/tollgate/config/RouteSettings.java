@@ -16,6 +16,8 @@ import java.util.List;
  * @param directResponse      the fixed reply, or null for a proxy route
  * @param maxRequestBodyBytes request body limit on this route (at most the gateway-wide limit)
  * @param websocket           proxy WebSocket upgrades (RFC 6455) to the upstream; proxy routes only
+ * @param policy              name of the access policy (see {@link GatewaySettings#policies()}) the route's
+ *                            requests must pass, or null for none
  */
 public record RouteSettings(
         String name,
@@ -25,7 +27,8 @@ public record RouteSettings(
         String upstream,
         DirectResponseSettings directResponse,
         long maxRequestBodyBytes,
-        boolean websocket) {
+        boolean websocket,
+        String policy) {
 
     public RouteSettings {
         methods = List.copyOf(methods);
@@ -34,6 +37,12 @@ public record RouteSettings(
     /** A route without WebSocket upgrades. */
     public RouteSettings(String name, String host, String pathPrefix, List<String> methods, String upstream,
                          DirectResponseSettings directResponse, long maxRequestBodyBytes) {
-        this(name, host, pathPrefix, methods, upstream, directResponse, maxRequestBodyBytes, false);
+        this(name, host, pathPrefix, methods, upstream, directResponse, maxRequestBodyBytes, false, null);
+    }
+
+    /** A route without a policy. */
+    public RouteSettings(String name, String host, String pathPrefix, List<String> methods, String upstream,
+                         DirectResponseSettings directResponse, long maxRequestBodyBytes, boolean websocket) {
+        this(name, host, pathPrefix, methods, upstream, directResponse, maxRequestBodyBytes, websocket, null);
     }
 }

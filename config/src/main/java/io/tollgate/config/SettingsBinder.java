@@ -38,6 +38,7 @@ final class SettingsBinder {
     private static final List<String> TLS_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
 
     private final Problems problems;
+    private final PolicyBinder policies;
 
     /** Gateway-wide body limit, needed to check the routes' limits; null when invalid. */
     private Long globalMaxRequestBodyBytes;
@@ -53,6 +54,7 @@ final class SettingsBinder {
 
     SettingsBinder(Problems problems) {
         this.problems = problems;
+        this.policies = new PolicyBinder(problems);
     }
 
     /**
@@ -82,17 +84,19 @@ final class SettingsBinder {
         final AdminSettings admin = bindAdmin(section(t, "admin"), listeners);
         final Set<String> upstreamNames = new LinkedHashSet<>();
         final List<UpstreamSettings> upstreams = bindUpstreams(section(t, "upstreams"), upstreamNames);
+        final List<PolicySettings> policyList = policies.bindSection(t);
         final List<RouteSettings> routes = bindRoutes(t, upstreamNames);
         final AccessLogSettings accessLog = bindAccessLog(section(t, "access-log"));
         t.finish();
         checkRootKeys(root, userRootKeys, t.knownKeys());
 
         if (eventLoops == null || transport == null || listeners == null || admin == null || http == null
-                || timeouts == null || http2 == null || upstreams == null || routes == null || accessLog == null) {
+                || timeouts == null || http2 == null || upstreams == null || routes == null || accessLog == null
+                || policyList == null) {
             return null;
         }
         return new GatewaySettings(eventLoops, transport, listeners, admin, http, timeouts, http2, upstreams, routes,
-                accessLog, source);
+                accessLog, source, policyList);
     }
 
     /**
@@ -237,6 +241,7 @@ final class SettingsBinder {
         upstreamTemplate = template(d, "upstream", r -> bindUpstream(r, "", true));
         routeTemplate = template(d, "route", r -> bindRoute(r, true, Set.of()));
         directResponseTemplate = template(d, "direct-response", r -> bindDirectResponse(r, true));
+        policies.bindTemplate(d);
         d.finish();
     }
 
@@ -505,7 +510,7 @@ final class SettingsBinder {
      * A file path; a relative one is relative to the directory of the config file that wrote it (as includes are),
      * or to the working directory for a config given as a string.
      */
-    private static Path filePath(ObjectReader r, String key) {
+    static Path filePath(ObjectReader r, String key) {
         final String raw = r.string(key);
         if (raw == null) {
             return null;
@@ -532,7 +537,7 @@ final class SettingsBinder {
         return path.toAbsolutePath().normalize();
     }
 
-    private static String fileProblem(ObjectReader r, String key, Path resolved, String message) {
+    static String fileProblem(ObjectReader r, String key, Path resolved, String message) {
         final String raw = r.string(key);
         return "\"" + raw + "\"" + (Path.of(raw).isAbsolute() ? "" : " (" + resolved + ")") + ": " + message;
     }
@@ -948,10 +953,12 @@ final class SettingsBinder {
             r.invalid("websocket", "a direct-response route cannot upgrade to WebSocket");
             actionOk = false;
         }
-        if (name == null || !matchOk || maxBody == null || !actionOk || websocket == null) {
+        final boolean[] policyOk = {true};
+        final String policy = policies.bindRoutePolicy(r, policyOk);
+        if (name == null || !matchOk || maxBody == null || !actionOk || websocket == null || !policyOk[0]) {
             return null;
         }
-        return new RouteSettings(name, host, pathPrefix, methods, upstream, direct, maxBody, websocket);
+        return new RouteSettings(name, host, pathPrefix, methods, upstream, direct, maxBody, websocket, policy);
     }
 
     private boolean isGlobalMaxBody(ConfigValue v) {
