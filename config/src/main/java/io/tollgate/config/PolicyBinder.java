@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -166,11 +167,30 @@ final class PolicyBinder {
             }
             engineOk &= entrypoint != null;
         }
+        List<String> outputHeaders = List.of();
+        boolean headersOk = true;
+        if (r.has("output-headers")) {
+            outputHeaders = SettingsBinder.bindDistinctStrings(r, "output-headers", null, "invalid header name",
+                    "expected a header field name (an RFC 9110 token)", "header name",
+                    raw -> raw == null || !Syntax.isToken(raw.trim()) ? null : raw.trim().toLowerCase(Locale.ROOT));
+            headersOk = outputHeaders != null;
+        }
         if (template) {
+            if (r.has("output-headers")) {
+                r.problem("output-headers", "the headers a module may add are per policy; they cannot be defaulted "
+                        + "here");
+            }
             if (r.has("entrypoint")) {
                 r.problem("entrypoint", "an OPA entrypoint is per policy; it cannot be defaulted here");
             }
             return null;
+        }
+        if (headersOk && !outputHeaders.isEmpty() && (engine == PolicySettings.Engine.OPA
+                || file != null && file.getFileName().toString().endsWith(".conf"))) {
+            r.problem("output-headers", engine == PolicySettings.Engine.OPA
+                    ? "an OPA policy adds no headers"
+                    : "a policy source's headers are the ones its rules name; output-headers is for .wasm modules");
+            headersOk = false;
         }
         if (engine == PolicySettings.Engine.OPA) {
             if (file != null && fileOk && !file.getFileName().toString().endsWith(".wasm")) {
@@ -193,13 +213,13 @@ final class PolicyBinder {
                 engineOk = false;
             }
         }
-        if (!fileOk || !engineOk || failureStatus == null || !deadlineOk || denyStatus == null) {
+        if (!fileOk || !engineOk || failureStatus == null || !deadlineOk || denyStatus == null || !headersOk) {
             return null;
         }
         final long deadline = deadlineNs != null ? deadlineNs
                 : engine == PolicySettings.Engine.OPA ? DEFAULT_OPA_DEADLINE_NS : DEFAULT_TOLLGATE_DEADLINE_NS;
         final ConfigValue fileValue = r.get("file");
-        return new PolicySettings(name, file, engine, failureStatus, deadline, entrypoint, denyStatus,
+        return new PolicySettings(name, file, engine, failureStatus, deadline, entrypoint, denyStatus, outputHeaders,
                 Problems.fileOf(fileValue.origin()), Problems.lineOf(fileValue.origin()), r.path());
     }
 

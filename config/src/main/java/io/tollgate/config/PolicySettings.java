@@ -1,6 +1,7 @@
 package io.tollgate.config;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -19,6 +20,10 @@ import java.util.Objects;
  *                        or indirect calls, and every OPA module)
  * @param entrypoint      OPA entrypoint (e.g. {@code opa/wasm/test/allowed}); null for the tollgate engine
  * @param denyStatus      OPA only: status of the reply when the policy's result denies (400..599)
+ * @param outputHeaders   {@code .wasm} modules of the tollgate engine: the lower-case names of the headers the module
+ *                        may add upstream (the gateway owns them, so client copies are dropped; any other name the
+ *                        module outputs fails the request closed); empty otherwise (a {@code .conf} policy's names
+ *                        come from its rules)
  * @param declaredInFile  base name of the config file that declares the policy (for error messages)
  * @param declaredAtLine  line of the declaration's {@code file} key, -1 when unknown
  * @param path            key path of the declaration, {@code tollgate.policies.NAME}
@@ -31,6 +36,7 @@ public record PolicySettings(
         long deadlineNs,
         String entrypoint,
         int denyStatus,
+        List<String> outputHeaders,
         String declaredInFile,
         int declaredAtLine,
         String path) {
@@ -47,6 +53,7 @@ public record PolicySettings(
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(engine, "engine");
+        outputHeaders = List.copyOf(outputHeaders);
     }
 
     /** True for a policy-language source file (compiled at load) rather than a wasm module. */

@@ -978,7 +978,7 @@ final class SettingsBinder {
      *
      * @return the normalized values, or null when the list is absent or had a problem
      */
-    private static List<String> bindDistinctStrings(ObjectReader r, String key, String emptyProblem,
+    static List<String> bindDistinctStrings(ObjectReader r, String key, String emptyProblem,
                                                     String invalidWhat, String expected, String noun,
                                                     Function<String, String> normalize) {
         final ConfigList list = r.list(key);

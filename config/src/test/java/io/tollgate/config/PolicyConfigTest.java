@@ -30,6 +30,8 @@ class PolicyConfigTest {
         assertEquals(403, legacy.failureStatus());
         assertEquals(5_000_000L, legacy.deadlineNs());
         assertEquals(false, legacy.isSource());
+        assertEquals(List.of("x-policy-tier"), legacy.outputHeaders(), "lower-cased");
+        assertEquals(List.of(), orders.outputHeaders());
 
         final PolicySettings rego = s.policy("rego");
         assertEquals(PolicySettings.Engine.OPA, rego.engine());
@@ -137,6 +139,20 @@ class PolicyConfigTest {
     void unknownKeyInAPolicy() {
         assertOne("policy-unknown-key",
                 "policy-unknown-key.conf:3: tollgate.policies.orders.failure-stauts: unknown key (did you mean \"failure-status\"?)");
+    }
+
+    @Test
+    void outputHeadersOnAPolicySource() {
+        assertOne("policy-output-headers-on-source", "policy-output-headers-on-source.conf:3: "
+                + "tollgate.policies.orders.output-headers: a policy source's headers are the ones its rules name; "
+                + "output-headers is for .wasm modules");
+    }
+
+    @Test
+    void outputHeaderThatIsNotAToken() {
+        assertOne("policy-output-header-not-a-token", "policy-output-header-not-a-token.conf:3: "
+                + "tollgate.policies.legacy.output-headers[0]: invalid header name \"x policy\": expected a header "
+                + "field name (an RFC 9110 token)");
     }
 
     @Test
