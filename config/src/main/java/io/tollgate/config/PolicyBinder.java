@@ -1,6 +1,7 @@
 package io.tollgate.config;
 
 import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
 
 import java.nio.file.Files;
@@ -167,6 +168,31 @@ final class PolicyBinder {
             }
             engineOk &= entrypoint != null;
         }
+        String dataJson = "{}";
+        boolean dataOk = true;
+        if (r.has("data")) {
+            final ObjectReader data = r.object("data");
+            dataOk = data != null;
+            if (data != null) {
+                dataJson = r.get("data").render(ConfigRenderOptions.concise());
+            }
+        }
+        final Map<String, String> aliases = new LinkedHashMap<>();
+        if (r.has("input-aliases")) {
+            final ObjectReader a = r.object("input-aliases");
+            if (a == null) {
+                dataOk = false;
+            } else {
+                for (String field : a.keys()) {
+                    final String attribute = a.string(field);
+                    if (attribute == null) {
+                        dataOk = false;
+                    } else {
+                        aliases.put(field, attribute);
+                    }
+                }
+            }
+        }
         List<String> outputHeaders = List.of();
         boolean headersOk = true;
         if (r.has("output-headers")) {
@@ -192,6 +218,14 @@ final class PolicyBinder {
                     : "a policy source's headers are the ones its rules name; output-headers is for .wasm modules");
             headersOk = false;
         }
+        if (engine == PolicySettings.Engine.TOLLGATE) {
+            for (String key : List.of("data", "input-aliases")) {
+                if (r.has(key)) {
+                    r.problem(key, "only an OPA policy has " + key + " (engine = opa)");
+                    dataOk = false;
+                }
+            }
+        }
         if (engine == PolicySettings.Engine.OPA) {
             if (file != null && fileOk && !file.getFileName().toString().endsWith(".wasm")) {
                 r.invalid("file", "an OPA policy is a module built by `opa build -t wasm` (.wasm), got "
@@ -213,13 +247,15 @@ final class PolicyBinder {
                 engineOk = false;
             }
         }
-        if (!fileOk || !engineOk || failureStatus == null || !deadlineOk || denyStatus == null || !headersOk) {
+        if (!fileOk || !engineOk || failureStatus == null || !deadlineOk || denyStatus == null || !headersOk
+                || !dataOk) {
             return null;
         }
         final long deadline = deadlineNs != null ? deadlineNs
                 : engine == PolicySettings.Engine.OPA ? DEFAULT_OPA_DEADLINE_NS : DEFAULT_TOLLGATE_DEADLINE_NS;
         final ConfigValue fileValue = r.get("file");
-        return new PolicySettings(name, file, engine, failureStatus, deadline, entrypoint, denyStatus, outputHeaders,
+        return new PolicySettings(name, file, engine, failureStatus, deadline, entrypoint, denyStatus, dataJson, aliases,
+                outputHeaders,
                 Problems.fileOf(fileValue.origin()), Problems.lineOf(fileValue.origin()), r.path());
     }
 

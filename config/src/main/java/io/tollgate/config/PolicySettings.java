@@ -1,7 +1,10 @@
 package io.tollgate.config;
 
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -20,6 +23,9 @@ import java.util.Objects;
  *                        or indirect calls, and every OPA module)
  * @param entrypoint      OPA entrypoint (e.g. {@code opa/wasm/test/allowed}); null for the tollgate engine
  * @param denyStatus      OPA only: status of the reply when the policy's result denies (400..599)
+ * @param dataJson        OPA only: the policy's {@code data} document as JSON ({@code "{}"} by default)
+ * @param inputAliases    OPA only: extra top-level input fields, field name to attribute name (e.g.
+ *                        {@code user = subject}); empty by default
  * @param outputHeaders   {@code .wasm} modules of the tollgate engine: the lower-case names of the headers the module
  *                        may add upstream (the gateway owns them, so client copies are dropped; any other name the
  *                        module outputs fails the request closed); empty otherwise (a {@code .conf} policy's names
@@ -36,6 +42,8 @@ public record PolicySettings(
         long deadlineNs,
         String entrypoint,
         int denyStatus,
+        String dataJson,
+        Map<String, String> inputAliases,
         List<String> outputHeaders,
         String declaredInFile,
         int declaredAtLine,
@@ -54,6 +62,7 @@ public record PolicySettings(
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(engine, "engine");
         outputHeaders = List.copyOf(outputHeaders);
+        inputAliases = Collections.unmodifiableMap(new LinkedHashMap<>(inputAliases));
     }
 
     /** True for a policy-language source file (compiled at load) rather than a wasm module. */

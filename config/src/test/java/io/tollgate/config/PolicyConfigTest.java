@@ -38,6 +38,9 @@ class PolicyConfigTest {
         assertEquals("authz/allow", rego.entrypoint());
         assertEquals(401, rego.denyStatus());
         assertEquals(50_000_000L, rego.deadlineNs(), "the opa engine's default");
+        assertEquals("{\"role\":{\"alice\":\"admin\"}}", rego.dataJson());
+        assertEquals(java.util.Map.of("user", "subject"), rego.inputAliases());
+        assertEquals("{}", orders.dataJson());
 
         assertEquals("orders", s.routes().get(0).policy());
         assertEquals("legacy", s.routes().get(1).policy());
@@ -153,6 +156,12 @@ class PolicyConfigTest {
         assertOne("policy-output-header-not-a-token", "policy-output-header-not-a-token.conf:3: "
                 + "tollgate.policies.legacy.output-headers[0]: invalid header name \"x policy\": expected a header "
                 + "field name (an RFC 9110 token)");
+    }
+
+    @Test
+    void dataOnATollgatePolicy() {
+        assertOne("policy-data-on-tollgate",
+                "policy-data-on-tollgate.conf:3: tollgate.policies.orders.data: only an OPA policy has data (engine = opa)");
     }
 
     @Test
