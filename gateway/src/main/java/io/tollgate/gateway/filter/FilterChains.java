@@ -44,7 +44,13 @@ public final class FilterChains implements AutoCloseable {
 
     /** The filters the configuration declares. */
     public static Factory standard() {
-        return (settings, metrics, eventLoops) -> new Builder().build();
+        return (settings, metrics, eventLoops) -> {
+            final Builder b = new Builder();
+            // ---- policy stage (WASM access policies): after identity, before rate limiting ----
+            io.tollgate.gateway.policy.PolicyStage.install(b, settings, metrics, eventLoops);
+            // ---- end of policy stage ----
+            return b.build();
+        };
     }
 
     private final Map<String, RequestFilter[]> chains;
