@@ -38,6 +38,9 @@ import io.tollgate.policy.PolicyModule;
  */
 final class TollgatePolicyFilter implements RequestFilter, AutoCloseable {
 
+    /** Evaluations per instance of a watched module before it serves (see {@link #warmUp}). */
+    private static final int WARM_UP_CALLS = 500;
+
     private final byte[] policyName;
     private final PolicyStats stats;
     private final int failureStatus;
@@ -94,6 +97,22 @@ final class TollgatePolicyFilter implements RequestFilter, AutoCloseable {
         this.loops = new Loop[eventLoops];
         for (int i = 0; i < eventLoops; i++) {
             loops[i] = new Loop(module.newInstance());
+            if (module.watchdogRequired()) {
+                warmUp(loops[i].instance);
+            }
+        }
+    }
+
+    /**
+     * Runs a watched module's code before it takes traffic (here, off the event loop), so that its first requests do
+     * not run cold (JVM-interpreted) code against the deadline. Stops at the first failure: a module that traps or
+     * loops on a request without attributes is left to fail (and be rebuilt) on real requests, as it would anyway.
+     */
+    private static void warmUp(PolicyInstance instance) {
+        for (int i = 0; i < WARM_UP_CALLS; i++) {
+            if (Decision.isHostFailure(instance.eval())) {
+                return;
+            }
         }
     }
 
