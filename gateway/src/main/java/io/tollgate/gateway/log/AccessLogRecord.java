@@ -19,9 +19,15 @@ final class AccessLogRecord {
 
     /** Route names and upstream endpoints longer than this are truncated in the log. */
     static final int MAX_NAME_BYTES = 256;
+    /**
+     * Policy names longer than this are truncated in the log. Kept short so a worst-case record stays within 2 KiB and
+     * the smallest ring that takes one stays 16 KiB (Agrona's limit on a message is an eighth of the ring).
+     */
+    static final int MAX_POLICY_NAME_BYTES = 64;
     static final int HEADER_BYTES = 59;
     /** Upper bound of an encoded record. */
-    static final int MAX_RECORD_BYTES = HEADER_BYTES + 3 * MAX_NAME_BYTES + 128 + 32 + 1024 + 64;
+    static final int MAX_RECORD_BYTES = HEADER_BYTES + 2 * MAX_NAME_BYTES + MAX_POLICY_NAME_BYTES + 128 + 32 + 1024
+        + 64;
     /** Upper bound of a formatted line: every string byte escaped as <code>&#92;u00XX</code> plus keys and numbers. */
     static final int MAX_LINE_BYTES = 6 * (MAX_RECORD_BYTES - HEADER_BYTES) + 512;
 
@@ -72,7 +78,7 @@ final class AccessLogRecord {
     /** Encoded size of {@code e}. */
     static int encodedLength(AccessLogEntry e) {
         return HEADER_BYTES + nameLength(e.routeName) + nameLength(e.upstreamEndpoint) + e.requestIdLength
-            + e.methodLength + e.targetLength + e.clientAddressLength + nameLength(e.policyName);
+            + e.methodLength + e.targetLength + e.clientAddressLength + policyNameLength(e.policyName);
     }
 
     /** Writes {@code e} at {@code index}; {@code buffer} must have {@link #encodedLength} bytes there. */
@@ -91,7 +97,7 @@ final class AccessLogRecord {
         buffer.putShort(index + TARGET_LEN, (short) e.targetLength);
         buffer.putShort(index + CLIENT_LEN, (short) e.clientAddressLength);
         buffer.putByte(index + FLAGS, e.targetTruncated ? FLAG_TARGET_TRUNCATED : 0);
-        final int policyLen = e.policyName == null ? -1 : nameLength(e.policyName);
+        final int policyLen = e.policyName == null ? -1 : policyNameLength(e.policyName);
         buffer.putLong(index + POLICY_DECISION, e.policyDecision);
         buffer.putShort(index + POLICY_LEN, (short) policyLen);
         int at = index + HEADER_BYTES;
@@ -207,6 +213,10 @@ final class AccessLogRecord {
             names[i] = ascii(values[i].name().toLowerCase(java.util.Locale.ROOT));
         }
         return names;
+    }
+
+    private static int policyNameLength(byte[] name) {
+        return name == null ? 0 : Math.min(name.length, MAX_POLICY_NAME_BYTES);
     }
 
     private static int nameLength(byte[] name) {
