@@ -18,6 +18,8 @@ import java.util.List;
  * @param routes      routes, in file order (the gateway orders them by specificity)
  * @param accessLog   access log
  * @param source      where the settings came from: a file path, or {@code embedded:<resource>}
+ * @param auth        token issuers and identity headers ({@link AuthBinder})
+ * @param rateLimits  the Redis backend (optional) and the named limits routes refer to
  * @param policies    named WebAssembly access policies, in file order (routes refer to them by name)
  */
 public record GatewaySettings(
@@ -32,6 +34,8 @@ public record GatewaySettings(
         List<RouteSettings> routes,
         AccessLogSettings accessLog,
         String source,
+        AuthSettings auth,
+        RateLimitSettings rateLimits,
         List<PolicySettings> policies) {
 
     public GatewaySettings {
@@ -45,9 +49,9 @@ public record GatewaySettings(
     public GatewaySettings(int eventLoops, Transport transport, List<ListenerSettings> listeners, AdminSettings admin,
                            HttpSettings http, TimeoutSettings timeouts, Http2Settings http2,
                            List<UpstreamSettings> upstreams, List<RouteSettings> routes, AccessLogSettings accessLog,
-                           String source) {
+                           String source, AuthSettings auth, RateLimitSettings rateLimits) {
         this(eventLoops, transport, listeners, admin, http, timeouts, http2, upstreams, routes, accessLog, source,
-                List.of());
+                auth, rateLimits, List.of());
     }
 
     /** The policy with this name, or null. */

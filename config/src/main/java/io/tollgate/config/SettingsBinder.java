@@ -38,6 +38,8 @@ final class SettingsBinder {
     private static final List<String> TLS_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
 
     private final Problems problems;
+    private final AuthBinder auth;
+    private final RateLimitBinder rateLimitBinder;
     private final PolicyBinder policies;
 
     /** Gateway-wide body limit, needed to check the routes' limits; null when invalid. */
@@ -54,6 +56,8 @@ final class SettingsBinder {
 
     SettingsBinder(Problems problems) {
         this.problems = problems;
+        this.auth = new AuthBinder(problems);
+        this.rateLimitBinder = new RateLimitBinder(problems);
         this.policies = new PolicyBinder(problems);
     }
 
@@ -84,6 +88,8 @@ final class SettingsBinder {
         final AdminSettings admin = bindAdmin(section(t, "admin"), listeners);
         final Set<String> upstreamNames = new LinkedHashSet<>();
         final List<UpstreamSettings> upstreams = bindUpstreams(section(t, "upstreams"), upstreamNames);
+        final AuthSettings authSettings = auth.bind(section(t, "auth"));
+        final RateLimitSettings rateLimits = rateLimitBinder.bind(t);
         final List<PolicySettings> policyList = policies.bindSection(t);
         final List<RouteSettings> routes = bindRoutes(t, upstreamNames);
         final AccessLogSettings accessLog = bindAccessLog(section(t, "access-log"));
@@ -92,11 +98,11 @@ final class SettingsBinder {
 
         if (eventLoops == null || transport == null || listeners == null || admin == null || http == null
                 || timeouts == null || http2 == null || upstreams == null || routes == null || accessLog == null
-                || policyList == null) {
+                || authSettings == null || rateLimits == null || policyList == null) {
             return null;
         }
         return new GatewaySettings(eventLoops, transport, listeners, admin, http, timeouts, http2, upstreams, routes,
-                accessLog, source, policyList);
+                accessLog, source, authSettings, rateLimits, policyList);
     }
 
     /**
@@ -241,6 +247,8 @@ final class SettingsBinder {
         upstreamTemplate = template(d, "upstream", r -> bindUpstream(r, "", true));
         routeTemplate = template(d, "route", r -> bindRoute(r, true, Set.of()));
         directResponseTemplate = template(d, "direct-response", r -> bindDirectResponse(r, true));
+        auth.bindTemplate(d);
+        rateLimitBinder.bindTemplates(d);
         policies.bindTemplate(d);
         d.finish();
     }
@@ -921,6 +929,8 @@ final class SettingsBinder {
             maxBody = null;
         }
         final Boolean websocket = required(r, "websocket", template) ? r.bool("websocket") : null;
+        final AuthSettings.Route routeAuth = auth.bindRoute(r, template);
+        final List<String> rateLimits = rateLimitBinder.bindRoute(r, template);
         if (template) {
             return null;
         }
@@ -955,10 +965,12 @@ final class SettingsBinder {
         }
         final boolean[] policyOk = {true};
         final String policy = policies.bindRoutePolicy(r, policyOk);
-        if (name == null || !matchOk || maxBody == null || !actionOk || websocket == null || !policyOk[0]) {
+        if (name == null || !matchOk || maxBody == null || !actionOk || websocket == null || auth.routeFailed()
+                || rateLimits == null || !policyOk[0]) {
             return null;
         }
-        return new RouteSettings(name, host, pathPrefix, methods, upstream, direct, maxBody, websocket, policy);
+        return new RouteSettings(name, host, pathPrefix, methods, upstream, direct, maxBody, websocket, routeAuth,
+                rateLimits, policy);
     }
 
     private boolean isGlobalMaxBody(ConfigValue v) {

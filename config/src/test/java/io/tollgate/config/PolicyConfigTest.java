@@ -173,7 +173,7 @@ class PolicyConfigTest {
     @Test
     void routeTemplateCannotSetAPolicy() {
         assertOne("route-policy-in-template",
-                "route-policy-in-template.conf:2: tollgate.defaults.route.policy: unknown key (expected one of: match, max-request-body-bytes, websocket)");
+                "route-policy-in-template.conf:2: tollgate.defaults.route.policy: unknown key (expected one of: match, max-request-body-bytes, websocket, rate-limits)");
     }
 
     /** Where the invalid fixtures' policy files are, as the messages show them. */

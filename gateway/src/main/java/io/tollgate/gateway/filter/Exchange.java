@@ -87,6 +87,13 @@ public interface Exchange {
      */
     boolean resume(long id);
 
+    /**
+     * Whether request {@code id} is still paused on this exchange (not resumed, answered, timed out or closed).
+     * A filter whose async work completes checks this before it touches the exchange again, because after a
+     * timeout the same exchange object may already carry the connection's next request. Event loop only.
+     */
+    boolean paused(long id);
+
     /** After a pause: answers locally, as {@link #respond(DirectResponse)}. Ignored (false) like {@link #resume}. */
     boolean respond(long id, DirectResponse reply);
 }

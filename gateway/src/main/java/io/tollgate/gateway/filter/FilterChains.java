@@ -46,9 +46,17 @@ public final class FilterChains implements AutoCloseable {
     public static Factory standard() {
         return (settings, metrics, eventLoops) -> {
             final Builder b = new Builder();
-            // ---- policy stage (WASM access policies): after identity, before rate limiting ----
+            // identity -> policy -> rate limit: stages append to each route's chain in this order.
+
+            // ---- identity (io.tollgate.gateway.auth): verifies the token, establishes the principal, checks
+            // org and roles.
+            io.tollgate.gateway.auth.AuthStage.install(b, settings, metrics, eventLoops);
+
+            // ---- policy (io.tollgate.gateway.policy): WASM access policies, on the principal identity set.
             io.tollgate.gateway.policy.PolicyStage.install(b, settings, metrics, eventLoops);
-            // ---- end of policy stage ----
+
+            // ---- rate limit (io.tollgate.gateway.ratelimit): last, so it can key on the verified principal.
+            io.tollgate.gateway.ratelimit.RateLimiting.install(b, settings, metrics, eventLoops);
             return b.build();
         };
     }

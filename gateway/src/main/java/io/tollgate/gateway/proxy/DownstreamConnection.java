@@ -1588,7 +1588,8 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
             return true;
         }
 
-        private boolean paused(long id) {
+        @Override
+        public boolean paused(long id) {
             assert ctx.channel().eventLoop().inEventLoop();
             return filterPaused && id == exchangeId && !closing;
         }

@@ -60,18 +60,20 @@ public final class LimitRequest {
         }
         this.cost = cost;
         this.levels = 0;
-        this.tenant = null;
+        // The tenant reference is left as is (a length of 0 means "none"): reference stores cost a GC write
+        // barrier on the hot path; the stale reference only keeps one small array reachable.
         this.tenantOffset = 0;
         this.tenantLength = 0;
         this.allowed = false;
-        this.source = null;
-        this.bindingLevel = -1;
+        this.bindingLevel = -1; // -1 says "no decision yet"; source keeps its last value (no write barrier)
         return this;
     }
 
     /** The tenant (organisation) whose keys this request touches; borrowed until acquire returns. */
     public LimitRequest tenant(byte[] bytes, int offset, int length) {
-        this.tenant = bytes;
+        if (this.tenant != bytes) { // skip the write barrier when the caller reuses its buffer
+            this.tenant = bytes;
+        }
         this.tenantOffset = offset;
         this.tenantLength = length;
         return this;
@@ -99,7 +101,9 @@ public final class LimitRequest {
         final int i = levels++;
         ids[i] = id;
         quota[i] = isQuota;
-        subjects[i] = subject;
+        if (subject != null && subjects[i] != subject) { // null: length 0 says "none"; skip the barrier on reuse
+            subjects[i] = subject;
+        }
         subjectOffsets[i] = subject == null ? 0 : offset;
         subjectLengths[i] = subject == null ? 0 : length;
         return this;
@@ -132,9 +136,9 @@ public final class LimitRequest {
         return allowed;
     }
 
-    /** Who decided: Redis, the local lease, or a failure mode. */
+    /** Who decided: Redis, the local lease, or a failure mode (null before the first decision). */
     public DecisionSource source() {
-        return source;
+        return bindingLevel < 0 && levels > 0 ? null : source;
     }
 
     /**
@@ -186,7 +190,9 @@ public final class LimitRequest {
     /** Picks {@link #bindingLevel} from the per-level results (call after filling them). */
     void bind(boolean admitted, DecisionSource decidedBy) {
         this.allowed = admitted;
-        this.source = decidedBy;
+        if (this.source != decidedBy) {
+            this.source = decidedBy;
+        }
         int best = -1;
         for (int i = 0; i < levels; i++) {
             if (best < 0) {

@@ -188,6 +188,8 @@ public final class LoopLimiter implements AutoCloseable {
         boolean refilling;
         final long[] redisRemaining;
         final long[] resetAtNs;
+        /** Per level: the stats slot of an allowed LEASE decision (precomputed for the hot path). */
+        final int[] allowedSlots;
 
         Lease(long hash, byte[][] keys, byte[][] argTemplate, LimitRequest req, long leaseSize, long slowestTNs, long nowNs) {
             this.hash = hash;
@@ -203,6 +205,7 @@ public final class LoopLimiter implements AutoCloseable {
             this.resetAtNs = new long[req.levels];
             this.grantedNs = nowNs;
             this.blockedUntilNs = nowNs;
+            this.allowedSlots = new int[req.levels];
         }
 
         byte[][] args(long want, long least) {
@@ -251,6 +254,9 @@ public final class LoopLimiter implements AutoCloseable {
         }
         final long now = System.nanoTime();
         final Lease lease = new Lease(hash, keys(req), args(req, 0, 0), req, size, slowest, now);
+        for (int i = 0; i < req.levels; i++) {
+            lease.allowedSlots[i] = slot(req.ids[i], req.quota[i], DecisionSource.LEASE, true);
+        }
         final int home = (int) KeyHash.mix(hash) & leaseMask;
         int victim = -1;
         for (int p = 0; p < LEASE_PROBE; p++) {
@@ -277,14 +283,24 @@ public final class LoopLimiter implements AutoCloseable {
     }
 
     private void fromLease(LimitRequest req, Lease lease, long nowNs) {
+        final long units = lease.units;
+        int binding = 0;
         for (int i = 0; i < lease.levels; i++) {
-            req.remaining[i] = lease.redisRemaining[i] + lease.units;
+            final long remaining = lease.redisRemaining[i] + units;
+            req.remaining[i] = remaining;
             final long reset = lease.resetAtNs[i] - nowNs;
             req.resetAfterNs[i] = reset > 0 ? reset : 0;
             req.retryAfterNs[i] = 0;
-            decisions[slot(lease.ids[i], lease.quota[i], DecisionSource.LEASE, true)]++;
+            decisions[lease.allowedSlots[i]]++;
+            if (remaining < req.remaining[binding]) {
+                binding = i;
+            }
         }
-        req.bind(true, DecisionSource.LEASE);
+        req.allowed = true;
+        if (req.source != DecisionSource.LEASE) { // a reference store costs a G1 write barrier: skip it when unchanged
+            req.source = DecisionSource.LEASE;
+        }
+        req.bindingLevel = binding;
     }
 
     private void deniedByLease(LimitRequest req, Lease lease, long nowNs) {

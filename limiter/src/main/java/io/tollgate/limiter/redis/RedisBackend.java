@@ -375,6 +375,22 @@ public final class RedisBackend implements AutoCloseable {
         return t != null && parsed.stream().anyMatch(u -> address(u).equals(t.address));
     }
 
+    /**
+     * Waits until a primary is connected (startup readiness; tests). Blocking: not for an event loop.
+     *
+     * @return whether one was connected within {@code timeout}
+     */
+    public boolean awaitConnected(Duration timeout) throws InterruptedException {
+        final long deadline = System.nanoTime() + timeout.toNanos();
+        while (!isConnected()) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            Thread.sleep(10);
+        }
+        return true;
+    }
+
     /** Whether a connection is open now. */
     public boolean isConnected() {
         final Target t = target;

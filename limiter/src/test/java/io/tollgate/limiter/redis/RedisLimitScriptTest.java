@@ -25,7 +25,7 @@ class RedisLimitScriptTest {
     @BeforeAll
     static void start() {
         redis = RedisServer.start();
-        backend = RedisBackend.connect(RedisEndpoints.nodes(List.of(redis.uri())), LatencyRecorder.NONE);
+        backend = TestBackends.connected(RedisEndpoints.nodes(List.of(redis.uri())), LatencyRecorder.NONE);
     }
 
     @AfterAll

@@ -60,6 +60,7 @@ class SharedKeyExactnessTest {
         final long burst;
         final boolean leased;
         final List<long[]> allowed = new ArrayList<>(); // {sendNs, decidedNs}
+        final List<Long> sends = new ArrayList<>();       // every request's send time
         final AtomicLong sent = new AtomicLong();
         final AtomicLong denied = new AtomicLong();
         final AtomicLong failures = new AtomicLong();
@@ -79,6 +80,7 @@ class SharedKeyExactnessTest {
 
         synchronized void record(LimitRequest r, long sendNs, long nowNs) {
             maxLatencyNs.accumulateAndGet(nowNs - sendNs, Math::max);
+            sends.add(sendNs);
             lastNs = Math.max(lastNs, nowNs);
             if (r.source().isFailure()) {
                 failures.incrementAndGet();
@@ -95,8 +97,10 @@ class SharedKeyExactnessTest {
     /** Instances for one (topology, mode): each its own backend and limiter and loop. */
     static List<java.util.function.LongConsumer> launch(RedisEndpoints endpoints, boolean leased, List<Scenario> scenarios,
                                                         List<AutoCloseable> closers) throws Exception {
+        // Bursts of half a second (exact) and 0.4 s (leased): a loop stalled by a neighbour for ~300 ms delivers
+        // its backlog to Redis at once, and under-limit traffic must still fit.
         final long rate = leased ? 1000 : 200;
-        final long burst = leased ? 200 : 20;
+        final long burst = leased ? 400 : 100;
         final LimitSpec spec = LimitSpec.perSecond(rate, burst);
         final LimitDefinition def = leased
                 ? LimitDefinition.leased("shared", spec, FailureMode.FAIL_CLOSED, LimitDefinition.recommendedLeaseSize(spec, INSTANCES))
@@ -109,9 +113,9 @@ class SharedKeyExactnessTest {
         scenarios.addAll(mine);
         final List<java.util.function.LongConsumer> starts = new ArrayList<>();
         for (int i = 0; i < INSTANCES; i++) {
-            final RedisBackend backend = RedisBackend.connect(endpoints, LatencyRecorder.NONE);
+            final RedisBackend backend = TestBackends.connected(endpoints, LatencyRecorder.NONE);
             final RedisRateLimiter limiter = new RedisRateLimiter(backend, List.of(def), List.of(),
-                    RedisRateLimiter.Options.defaults().withInstances(INSTANCES).withDeadline(Duration.ofMillis(200)).withLeaseHold(LEASE_HOLD));
+                    RedisRateLimiter.Options.defaults().withInstances(INSTANCES).withDeadline(Duration.ofSeconds(2)).withLeaseHold(LEASE_HOLD));
             final ScheduledThreadPoolExecutor loopThread = new ScheduledThreadPoolExecutor(1);
             final LoopLimiter loop = limiter.newLoop(loopThread);
             closers.add(() -> {
@@ -144,6 +148,16 @@ class SharedKeyExactnessTest {
         return starts;
     }
 
+    /**
+     * The subject here is exactness, not the deadline (RedisFaultsTest covers that): a 2 s deadline and a 5 s
+     * command timeout, so that a neighbour stalling this shared machine's cores for a few hundred ms cannot
+     * turn into failure-mode decisions. The window bounds still include the latencies actually seen.
+     */
+    static RedisEndpoints patient(RedisEndpoints e) {
+        return new RedisEndpoints(e.topology(), e.uris(), Duration.ofSeconds(5), Duration.ofSeconds(2), e.requestQueueSize(),
+                e.refreshInterval());
+    }
+
     /** 1,000 decisions on another key, as a gateway's first requests would: class loading, JIT, script cache. */
     static void warmUp(ScheduledThreadPoolExecutor loopThread, LoopLimiter loop) throws Exception {
         final byte[] t = "warm-up".getBytes(StandardCharsets.US_ASCII);
@@ -166,10 +180,10 @@ class SharedKeyExactnessTest {
         final long startNs;
         try {
             final List<java.util.function.LongConsumer> starts = new ArrayList<>();
-            starts.addAll(launch(RedisEndpoints.nodes(List.of(standalone.uri())), false, scenarios, closers));
-            starts.addAll(launch(RedisEndpoints.nodes(List.of(standalone.uri())), true, scenarios, closers));
-            starts.addAll(launch(RedisEndpoints.cluster(cluster.uris()), false, scenarios, closers));
-            starts.addAll(launch(RedisEndpoints.cluster(cluster.uris()), true, scenarios, closers));
+            starts.addAll(launch(patient(RedisEndpoints.nodes(List.of(standalone.uri()))), false, scenarios, closers));
+            starts.addAll(launch(patient(RedisEndpoints.nodes(List.of(standalone.uri()))), true, scenarios, closers));
+            starts.addAll(launch(patient(RedisEndpoints.cluster(cluster.uris())), false, scenarios, closers));
+            starts.addAll(launch(patient(RedisEndpoints.cluster(cluster.uris())), true, scenarios, closers));
             startNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200);
             for (java.util.function.LongConsumer start : starts) {
                 start.accept(startNs);
@@ -191,8 +205,8 @@ class SharedKeyExactnessTest {
     }
 
     private static String check(Scenario s) {
-        return String.format("%-18s sent=%6d allowed=%6d denied=%6d failures=%d maxLatencyMs=%.1f maxWindow=%d bound=%d",
-                s.name, s.sent.get(), s.allowed.size(), s.denied.get(), s.failures.get(), s.maxLatencyNs.get() / 1e6,
+        return String.format("%-18s sent=%6d allowed=%6d denied=%6d (deserved %d) failures=%d maxLatencyMs=%.1f maxWindow=%d bound=%d",
+                s.name, s.sent.get(), s.allowed.size(), s.denied.get(), referenceDenials(s), s.failures.get(), s.maxLatencyNs.get() / 1e6,
                 maxWindow(s, 1_000_000_000L), windowBound(s, 1_000_000_000L)) + " failures per 0.5 s " + java.util.Arrays.toString(s.failuresPerHalfSecond);
     }
 
@@ -221,6 +235,26 @@ class SharedKeyExactnessTest {
         return best;
     }
 
+    /** Denials that {@link io.tollgate.limiter.Gcra} gives the sorted send times of all instances. */
+    static long referenceDenials(Scenario s) {
+        final long[] t;
+        synchronized (s) {
+            t = s.sends.stream().mapToLong(Long::longValue).sorted().toArray();
+        }
+        final io.tollgate.limiter.Gcra g = new io.tollgate.limiter.Gcra();
+        final long emissionNs = 1_000_000_000L / s.rate;
+        long tat = t.length == 0 ? 0 : t[0];
+        long denied = 0;
+        for (long now : t) {
+            if (g.decide(tat, now, emissionNs, s.burst, 1)) {
+                tat = g.tatNs();
+            } else {
+                denied++;
+            }
+        }
+        return denied;
+    }
+
     private static void assertScenario(Scenario s) {
         final long allowed = s.allowed.size();
         final long sent = s.sent.get();
@@ -234,7 +268,13 @@ class SharedKeyExactnessTest {
         }
         assertTrue(s.failures.get() * 200 <= sent, s.name + ": failure-mode decisions " + s.failures.get() + " of " + sent);
         if (s.load < 1) {
-            assertTrue(s.denied.get() * 100 <= sent, s.name + ": false denials " + s.denied.get() + " of " + sent);
+            // "Under the limit" is judged on the requests as they were actually sent: a loop thread that a
+            // neighbour stalled sends its backlog in a burst, which the limit rightly trims. The same GCRA,
+            // replayed locally over the send times, says which denials the offered traffic deserved.
+            final long deserved = referenceDenials(s);
+            final long falseDenials = Math.max(0, s.denied.get() - deserved);
+            assertTrue(falseDenials * 100 <= sent, s.name + ": false denials " + falseDenials + " of " + sent
+                    + " (denied " + s.denied.get() + ", deserved by the send times " + deserved + ")");
         } else {
             assertTrue(allowed >= 0.9 * s.rate * DURATION_NS / 1e9, s.name + ": only " + allowed + " admitted at " + s.load + "x");
         }
