@@ -20,6 +20,7 @@ import java.util.List;
  * @param source      where the settings came from: a file path, or {@code embedded:<resource>}
  * @param auth        token issuers and identity headers ({@link AuthBinder})
  * @param rateLimits  the Redis backend (optional) and the named limits routes refer to
+ * @param policies    named WebAssembly access policies, in file order (routes refer to them by name)
  */
 public record GatewaySettings(
         int eventLoops,
@@ -34,12 +35,33 @@ public record GatewaySettings(
         AccessLogSettings accessLog,
         String source,
         AuthSettings auth,
-        RateLimitSettings rateLimits) {
+        RateLimitSettings rateLimits,
+        List<PolicySettings> policies) {
 
     public GatewaySettings {
+        policies = List.copyOf(policies);
         listeners = List.copyOf(listeners);
         upstreams = List.copyOf(upstreams);
         routes = List.copyOf(routes);
+    }
+
+    /** Settings without policies (the shape before {@code policies} existed). */
+    public GatewaySettings(int eventLoops, Transport transport, List<ListenerSettings> listeners, AdminSettings admin,
+                           HttpSettings http, TimeoutSettings timeouts, Http2Settings http2,
+                           List<UpstreamSettings> upstreams, List<RouteSettings> routes, AccessLogSettings accessLog,
+                           String source, AuthSettings auth, RateLimitSettings rateLimits) {
+        this(eventLoops, transport, listeners, admin, http, timeouts, http2, upstreams, routes, accessLog, source,
+                auth, rateLimits, List.of());
+    }
+
+    /** The policy with this name, or null. */
+    public PolicySettings policy(String name) {
+        for (PolicySettings p : policies) {
+            if (p.name().equals(name)) {
+                return p;
+            }
+        }
+        return null;
     }
 
     /** The upstream with this name, or null. */

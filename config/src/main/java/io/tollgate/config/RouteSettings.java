@@ -18,6 +18,8 @@ import java.util.List;
  * @param websocket           proxy WebSocket upgrades (RFC 6455) to the upstream; proxy routes only
  * @param auth                token verification and role rules, or null for a route open to anyone
  * @param rateLimits          names of limits in {@code tollgate.limits}, all checked in one decision (empty: none)
+ * @param policy              name of the access policy (see {@link GatewaySettings#policies()}) the route's
+ *                            requests must pass, or null for none
  */
 public record RouteSettings(
         String name,
@@ -29,7 +31,8 @@ public record RouteSettings(
         long maxRequestBodyBytes,
         boolean websocket,
         AuthSettings.Route auth,
-        List<String> rateLimits) {
+        List<String> rateLimits,
+        String policy) {
 
     public RouteSettings {
         methods = List.copyOf(methods);
@@ -39,19 +42,27 @@ public record RouteSettings(
     /** A route without WebSocket upgrades, auth or rate limits. */
     public RouteSettings(String name, String host, String pathPrefix, List<String> methods, String upstream,
                          DirectResponseSettings directResponse, long maxRequestBodyBytes) {
-        this(name, host, pathPrefix, methods, upstream, directResponse, maxRequestBodyBytes, false, null, List.of());
+        this(name, host, pathPrefix, methods, upstream, directResponse, maxRequestBodyBytes, false, null, List.of(), null);
     }
 
     /** A route without auth or rate limits. */
     public RouteSettings(String name, String host, String pathPrefix, List<String> methods, String upstream,
                          DirectResponseSettings directResponse, long maxRequestBodyBytes, boolean websocket) {
-        this(name, host, pathPrefix, methods, upstream, directResponse, maxRequestBodyBytes, websocket, null, List.of());
+        this(name, host, pathPrefix, methods, upstream, directResponse, maxRequestBodyBytes, websocket, null, List.of(), null);
     }
 
     /** A route without rate limits. */
     public RouteSettings(String name, String host, String pathPrefix, List<String> methods, String upstream,
                          DirectResponseSettings directResponse, long maxRequestBodyBytes, boolean websocket,
                          AuthSettings.Route auth) {
-        this(name, host, pathPrefix, methods, upstream, directResponse, maxRequestBodyBytes, websocket, auth, List.of());
+        this(name, host, pathPrefix, methods, upstream, directResponse, maxRequestBodyBytes, websocket, auth, List.of(), null);
+    }
+
+    /** A route without a policy. */
+    public RouteSettings(String name, String host, String pathPrefix, List<String> methods, String upstream,
+                         DirectResponseSettings directResponse, long maxRequestBodyBytes, boolean websocket,
+                         AuthSettings.Route auth, List<String> rateLimits) {
+        this(name, host, pathPrefix, methods, upstream, directResponse, maxRequestBodyBytes, websocket, auth, rateLimits,
+                null);
     }
 }

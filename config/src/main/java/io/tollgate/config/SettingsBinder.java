@@ -40,6 +40,7 @@ final class SettingsBinder {
     private final Problems problems;
     private final AuthBinder auth;
     private final RateLimitBinder rateLimitBinder;
+    private final PolicyBinder policies;
 
     /** Gateway-wide body limit, needed to check the routes' limits; null when invalid. */
     private Long globalMaxRequestBodyBytes;
@@ -57,6 +58,7 @@ final class SettingsBinder {
         this.problems = problems;
         this.auth = new AuthBinder(problems);
         this.rateLimitBinder = new RateLimitBinder(problems);
+        this.policies = new PolicyBinder(problems);
     }
 
     /**
@@ -88,6 +90,7 @@ final class SettingsBinder {
         final List<UpstreamSettings> upstreams = bindUpstreams(section(t, "upstreams"), upstreamNames);
         final AuthSettings authSettings = auth.bind(section(t, "auth"));
         final RateLimitSettings rateLimits = rateLimitBinder.bind(t);
+        final List<PolicySettings> policyList = policies.bindSection(t);
         final List<RouteSettings> routes = bindRoutes(t, upstreamNames);
         final AccessLogSettings accessLog = bindAccessLog(section(t, "access-log"));
         t.finish();
@@ -95,11 +98,11 @@ final class SettingsBinder {
 
         if (eventLoops == null || transport == null || listeners == null || admin == null || http == null
                 || timeouts == null || http2 == null || upstreams == null || routes == null || accessLog == null
-                || authSettings == null || rateLimits == null) {
+                || authSettings == null || rateLimits == null || policyList == null) {
             return null;
         }
         return new GatewaySettings(eventLoops, transport, listeners, admin, http, timeouts, http2, upstreams, routes,
-                accessLog, source, authSettings, rateLimits);
+                accessLog, source, authSettings, rateLimits, policyList);
     }
 
     /**
@@ -246,6 +249,7 @@ final class SettingsBinder {
         directResponseTemplate = template(d, "direct-response", r -> bindDirectResponse(r, true));
         auth.bindTemplate(d);
         rateLimitBinder.bindTemplates(d);
+        policies.bindTemplate(d);
         d.finish();
     }
 
@@ -541,7 +545,7 @@ final class SettingsBinder {
         return path.toAbsolutePath().normalize();
     }
 
-    private static String fileProblem(ObjectReader r, String key, Path resolved, String message) {
+    static String fileProblem(ObjectReader r, String key, Path resolved, String message) {
         final String raw = r.string(key);
         return "\"" + raw + "\"" + (Path.of(raw).isAbsolute() ? "" : " (" + resolved + ")") + ": " + message;
     }
@@ -959,12 +963,14 @@ final class SettingsBinder {
             r.invalid("websocket", "a direct-response route cannot upgrade to WebSocket");
             actionOk = false;
         }
+        final boolean[] policyOk = {true};
+        final String policy = policies.bindRoutePolicy(r, policyOk);
         if (name == null || !matchOk || maxBody == null || !actionOk || websocket == null || auth.routeFailed()
-                || rateLimits == null) {
+                || rateLimits == null || !policyOk[0]) {
             return null;
         }
         return new RouteSettings(name, host, pathPrefix, methods, upstream, direct, maxBody, websocket, routeAuth,
-                rateLimits);
+                rateLimits, policy);
     }
 
     private boolean isGlobalMaxBody(ConfigValue v) {
@@ -984,7 +990,7 @@ final class SettingsBinder {
      *
      * @return the normalized values, or null when the list is absent or had a problem
      */
-    private static List<String> bindDistinctStrings(ObjectReader r, String key, String emptyProblem,
+    static List<String> bindDistinctStrings(ObjectReader r, String key, String emptyProblem,
                                                     String invalidWhat, String expected, String noun,
                                                     Function<String, String> normalize) {
         final ConfigList list = r.list(key);

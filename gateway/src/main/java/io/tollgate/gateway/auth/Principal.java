@@ -89,6 +89,18 @@ public final class Principal implements io.tollgate.gateway.filter.Principal {
         return roles;
     }
 
+    /** For filters that need role names (an access policy): the number of {@link #roles()}. */
+    @Override
+    public int roleCount() {
+        return roles.size();
+    }
+
+    /** The {@code i}-th of {@link #roles()}. Allocation: none. */
+    @Override
+    public CharSequence role(int i) {
+        return roles.get(i);
+    }
+
     /** {@code exp}, in epoch milliseconds. */
     public long expiresAtMs() {
         return expiresAtMs;

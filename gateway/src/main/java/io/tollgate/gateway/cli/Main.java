@@ -13,6 +13,8 @@ import io.tollgate.config.ConfigLoader;
 import io.tollgate.config.ConfigValidationException;
 import io.tollgate.config.GatewaySettings;
 import io.tollgate.gateway.Gateway;
+import io.tollgate.gateway.policy.PolicyStage;
+import io.tollgate.policy.cli.PolicyCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -22,7 +24,7 @@ import sun.misc.Signal;
 /** The {@code tollgate} command line. */
 @Command(name = "tollgate", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Edge gateway and per-pod sidecar.",
-        subcommands = {Main.Run.class, Main.Validate.class, Main.Proxy.class})
+        subcommands = {Main.Run.class, Main.Validate.class, Main.Proxy.class, PolicyCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
@@ -61,7 +63,8 @@ public final class Main implements Runnable {
         }
     }
 
-    @Command(name = "validate", description = "Check a config file; prints every error as file:line: path: message.")
+    @Command(name = "validate", description = "Check a config file, compiling and loading its policies; prints every "
+            + "error as file:line: path: message.")
     static final class Validate implements Callable<Integer> {
         @Parameters(paramLabel = "FILE", description = "HOCON config file")
         Path file;
@@ -70,8 +73,10 @@ public final class Main implements Runnable {
         public Integer call() {
             try {
                 final GatewaySettings s = ConfigLoader.load(file);
+                PolicyStage.check(s);
                 System.out.println(file + ": OK (" + s.listeners().size() + " listener(s), " + s.upstreams().size()
-                        + " upstream(s), " + s.routes().size() + " route(s))");
+                        + " upstream(s), " + s.routes().size() + " route(s)"
+                        + (s.policies().isEmpty() ? "" : ", " + s.policies().size() + " policy(ies)") + ")");
                 return 0;
             } catch (ConfigValidationException e) {
                 System.err.println(e.getMessage());
@@ -150,6 +155,9 @@ public final class Main implements Runnable {
         final Gateway gateway;
         try {
             gateway = Gateway.start(settings);
+        } catch (PolicyStage.LoadFailure e) {
+            System.err.println(e.getMessage());
+            return INVALID_CONFIG;
         } catch (Exception e) {
             Logger.getLogger(Main.class.getName()).severe("cannot start: " + (e.getMessage() != null ? e.getMessage() : e));
             return START_FAILED;

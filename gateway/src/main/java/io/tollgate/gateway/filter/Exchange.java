@@ -5,6 +5,7 @@ import java.security.cert.X509Certificate;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 import io.tollgate.gateway.http1.RequestHead;
+import io.tollgate.gateway.log.AccessLogEntry;
 import io.tollgate.gateway.route.DirectResponse;
 import io.tollgate.gateway.route.Route;
 
@@ -42,6 +43,13 @@ public interface Exchange {
     Principal principal();
 
     void principal(Principal principal);
+
+    /**
+     * This request's access-log entry, for a filter that records its verdict there (e.g. the policy filter sets
+     * {@link AccessLogEntry#policyName} and {@link AccessLogEntry#policyDecision}). Write only fields meant for
+     * filters; the proxy fills the rest. Valid like {@link #head()}.
+     */
+    AccessLogEntry accessLog();
 
     /** Tells this request apart from later ones on the same connection; read it before returning PAUSE. */
     long id();

@@ -52,6 +52,9 @@ public final class FilterChains implements AutoCloseable {
             // org and roles.
             io.tollgate.gateway.auth.AuthStage.install(b, settings, metrics, eventLoops);
 
+            // ---- policy (io.tollgate.gateway.policy): WASM access policies, on the principal identity set.
+            io.tollgate.gateway.policy.PolicyStage.install(b, settings, metrics, eventLoops);
+
             // ---- rate limit (io.tollgate.gateway.ratelimit): last, so it can key on the verified principal.
             io.tollgate.gateway.ratelimit.RateLimiting.install(b, settings, metrics, eventLoops);
             return b.build();

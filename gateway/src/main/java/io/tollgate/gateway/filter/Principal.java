@@ -29,4 +29,21 @@ public interface Principal {
      * token has no such claim or the configuration did not ask to keep it.
      */
     byte[] claim(String name);
+
+    /**
+     * How many role and scope names the caller has, for filters that need the names rather than the mask (an access
+     * policy compares them with its own constants). 0 by default: an identity that does not override this and
+     * {@link #role(int)} shows a policy no roles.
+     */
+    default int roleCount() {
+        return 0;
+    }
+
+    /**
+     * The {@code i}-th role or scope name, {@code 0 <= i < roleCount()}, in token order. Allocation: none (the names
+     * are kept with the identity).
+     */
+    default CharSequence role(int i) {
+        throw new IndexOutOfBoundsException(i);
+    }
 }

@@ -20,7 +20,7 @@ import io.netty.buffer.ByteBuf;
  *
  * <p>Threading: confined to the event loop that owns the request. Allocation: none (the arrays are allocated
  * once with the entry). Ownership: the {@code set*} methods borrow the {@link ByteBuf} (copy, no retain, no
- * release); {@link #routeName} and {@link #upstreamEndpoint} are shared pre-encoded arrays, only read.
+ * release); {@link #routeName}, {@link #upstreamEndpoint} and {@link #policyName} are shared pre-encoded arrays, only read.
  */
 public final class AccessLogEntry {
 
@@ -38,6 +38,11 @@ public final class AccessLogEntry {
     public byte[] routeName;
     /** Upstream endpoint "host:port", pre-encoded ASCII; null when nothing was proxied. */
     public byte[] upstreamEndpoint;
+
+    /** Name of the access policy that judged the request, pre-encoded ASCII; null when no policy ran. */
+    public byte[] policyName;
+    /** The policy's packed decision ({@code io.tollgate.policy.Decision}); meaningful when {@link #policyName} is set. */
+    public long policyDecision;
 
     /** Request id bytes, valid up to {@link #requestIdLength}. */
     public final byte[] requestId = new byte[128];
@@ -93,6 +98,8 @@ public final class AccessLogEntry {
         bytesOut = 0;
         routeName = null;
         upstreamEndpoint = null;
+        policyName = null;
+        policyDecision = 0;
         requestIdLength = 0;
         methodLength = 0;
         targetLength = 0;

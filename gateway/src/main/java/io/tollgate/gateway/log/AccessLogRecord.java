@@ -1,5 +1,6 @@
 package io.tollgate.gateway.log;
 
+import io.tollgate.policy.Decision;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
@@ -7,8 +8,9 @@ import org.agrona.MutableDirectBuffer;
  * The binary record an {@link AccessLogEntry} becomes in the ring, and its JSON-line rendering.
  *
  * <p>Layout (little-endian, Agrona default byte order): {@code startEpochMs:8 durationNs:8 bytesIn:8 bytesOut:8
- * status:4 routeLen:2 upstreamLen:2 requestIdLen:2 methodLen:2 targetLen:2 clientLen:2 flags:1} followed by the
- * route, upstream, request id, method, target and client bytes. A length of -1 encodes null.
+ * status:4 routeLen:2 upstreamLen:2 requestIdLen:2 methodLen:2 targetLen:2 clientLen:2 flags:1 policyDecision:8
+ * policyLen:2} followed by the route, upstream, request id, method, target, client and policy-name bytes. A length
+ * of -1 encodes null; the policy fields appear in the line only when a policy ran.
  *
  * <p>Threading: static, stateless; {@link #encode} runs on event loops, {@link #formatJson} on the writer thread.
  * Allocation: none.
@@ -17,9 +19,15 @@ final class AccessLogRecord {
 
     /** Route names and upstream endpoints longer than this are truncated in the log. */
     static final int MAX_NAME_BYTES = 256;
-    static final int HEADER_BYTES = 49;
+    /**
+     * Policy names longer than this are truncated in the log. Kept short so a worst-case record stays within 2 KiB and
+     * the smallest ring that takes one stays 16 KiB (Agrona's limit on a message is an eighth of the ring).
+     */
+    static final int MAX_POLICY_NAME_BYTES = 64;
+    static final int HEADER_BYTES = 59;
     /** Upper bound of an encoded record. */
-    static final int MAX_RECORD_BYTES = HEADER_BYTES + 2 * MAX_NAME_BYTES + 128 + 32 + 1024 + 64;
+    static final int MAX_RECORD_BYTES = HEADER_BYTES + 2 * MAX_NAME_BYTES + MAX_POLICY_NAME_BYTES + 128 + 32 + 1024
+        + 64;
     /** Upper bound of a formatted line: every string byte escaped as <code>&#92;u00XX</code> plus keys and numbers. */
     static final int MAX_LINE_BYTES = 6 * (MAX_RECORD_BYTES - HEADER_BYTES) + 512;
 
@@ -35,6 +43,8 @@ final class AccessLogRecord {
     private static final int TARGET_LEN = 44;
     private static final int CLIENT_LEN = 46;
     private static final int FLAGS = 48;
+    private static final int POLICY_DECISION = 49;
+    private static final int POLICY_LEN = 57;
     private static final byte FLAG_TARGET_TRUNCATED = 1;
 
     private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
@@ -51,6 +61,16 @@ final class AccessLogRecord {
     private static final byte[] K_BYTES_OUT = ascii(",\"bytes_out\":");
     private static final byte[] K_CLIENT = ascii(",\"client\":");
     private static final byte[] NULL = ascii("null");
+    private static final byte[] K_POLICY = ascii(",\"policy\":");
+    private static final byte[] K_POLICY_DECISION = ascii(",\"policy_decision\":\"");
+    private static final byte[] K_POLICY_RULE = ascii("\",\"policy_rule\":");
+    private static final byte[] K_POLICY_REASON = ascii(",\"policy_reason\":");
+    private static final byte[] K_POLICY_FAILURE = ascii("\",\"policy_failure\":\"");
+    private static final byte[] ALLOW = ascii("allow");
+    private static final byte[] DENY = ascii("deny");
+    private static final byte[] FAIL_CLOSED = ascii("fail_closed");
+    /** Failure kinds in lower case, indexed by {@link Decision.Failure#ordinal()}. */
+    private static final byte[][] FAILURES = failureNames();
 
     private AccessLogRecord() {
     }
@@ -58,7 +78,7 @@ final class AccessLogRecord {
     /** Encoded size of {@code e}. */
     static int encodedLength(AccessLogEntry e) {
         return HEADER_BYTES + nameLength(e.routeName) + nameLength(e.upstreamEndpoint) + e.requestIdLength
-            + e.methodLength + e.targetLength + e.clientAddressLength;
+            + e.methodLength + e.targetLength + e.clientAddressLength + policyNameLength(e.policyName);
     }
 
     /** Writes {@code e} at {@code index}; {@code buffer} must have {@link #encodedLength} bytes there. */
@@ -77,6 +97,9 @@ final class AccessLogRecord {
         buffer.putShort(index + TARGET_LEN, (short) e.targetLength);
         buffer.putShort(index + CLIENT_LEN, (short) e.clientAddressLength);
         buffer.putByte(index + FLAGS, e.targetTruncated ? FLAG_TARGET_TRUNCATED : 0);
+        final int policyLen = e.policyName == null ? -1 : policyNameLength(e.policyName);
+        buffer.putLong(index + POLICY_DECISION, e.policyDecision);
+        buffer.putShort(index + POLICY_LEN, (short) policyLen);
         int at = index + HEADER_BYTES;
         if (routeLen > 0) {
             buffer.putBytes(at, e.routeName, 0, routeLen);
@@ -93,6 +116,10 @@ final class AccessLogRecord {
         buffer.putBytes(at, e.target, 0, e.targetLength);
         at += e.targetLength;
         buffer.putBytes(at, e.clientAddress, 0, e.clientAddressLength);
+        at += e.clientAddressLength;
+        if (policyLen > 0) {
+            buffer.putBytes(at, e.policyName, 0, policyLen);
+        }
     }
 
     /**
@@ -120,6 +147,9 @@ final class AccessLogRecord {
         final int targetAt = at;
         at += targetLen;
         final int clientAt = at;
+        at += clientLen;
+        final int policyLen = buffer.getShort(index + POLICY_LEN);
+        final int policyAt = at;
 
         int o = put(out, 0, K_TS);
         o = putTimestamp(out, o, buffer.getLong(index + START_EPOCH_MS));
@@ -146,9 +176,47 @@ final class AccessLogRecord {
         o = putLong(out, o, buffer.getLong(index + BYTES_OUT));
         o = put(out, o, K_CLIENT);
         o = putString(out, o, buffer, clientAt, clientLen);
+        if (policyLen >= 0) {
+            o = putPolicy(out, o, buffer, policyAt, policyLen, buffer.getLong(index + POLICY_DECISION));
+        }
         out[o++] = '}';
         out[o++] = '\n';
         return o;
+    }
+
+    /**
+     * {@code ,"policy":"orders","policy_decision":"deny","policy_rule":2,"policy_reason":9}, or for a failure
+     * {@code ...,"policy_decision":"fail_closed","policy_failure":"timeout"}.
+     */
+    private static int putPolicy(byte[] out, int o, DirectBuffer buffer, int at, int length, long decision) {
+        o = put(out, o, K_POLICY);
+        o = putString(out, o, buffer, at, length);
+        o = put(out, o, K_POLICY_DECISION);
+        if (Decision.isHostFailure(decision)) {
+            o = put(out, o, FAIL_CLOSED);
+            o = put(out, o, K_POLICY_FAILURE);
+            o = put(out, o, FAILURES[Decision.failure(decision).ordinal()]);
+            out[o++] = '"';
+            return o;
+        }
+        o = put(out, o, Decision.isAllowed(decision) ? ALLOW : DENY);
+        o = put(out, o, K_POLICY_RULE);
+        o = putLong(out, o, Decision.ruleId(decision));
+        o = put(out, o, K_POLICY_REASON);
+        return putLong(out, o, Decision.reason(decision));
+    }
+
+    private static byte[][] failureNames() {
+        final Decision.Failure[] values = Decision.Failure.values();
+        final byte[][] names = new byte[values.length][];
+        for (int i = 0; i < values.length; i++) {
+            names[i] = ascii(values[i].name().toLowerCase(java.util.Locale.ROOT));
+        }
+        return names;
+    }
+
+    private static int policyNameLength(byte[] name) {
+        return name == null ? 0 : Math.min(name.length, MAX_POLICY_NAME_BYTES);
     }
 
     private static int nameLength(byte[] name) {

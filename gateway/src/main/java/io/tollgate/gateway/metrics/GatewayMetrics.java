@@ -39,6 +39,9 @@ import java.util.concurrent.ConcurrentMap;
  *       - see {@link TlsStats}</li>
  *   <li>{@code tollgate_http2_connections_total{listener}}, {@code tollgate_http2_streams_total{listener}},
  *       {@code tollgate_http2_connection_errors_total{listener,reason}} - see {@link Http2Stats}</li>
+ *   <li>{@code tollgate_policy_decisions_total{policy,engine,outcome}},
+ *       {@code tollgate_policy_failures_total{policy,engine,kind}}, {@code tollgate_policy_rebuilds_total{policy,engine}},
+ *       {@code tollgate_policy_duration_seconds{policy,engine}} - see {@link PolicyStats}</li>
  *   <li>{@code tollgate_access_log_dropped_total}</li>
  * </ul>
  *
@@ -79,6 +82,8 @@ public final class GatewayMetrics {
     private final ConcurrentMap<String, ListenerEntry> listeners = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, UpstreamStats> upstreams = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, TlsStats> tlsListeners = new ConcurrentHashMap<>();
+    /** Access-policy families, registered when the first policy asks for its stats. */
+    private PolicyMetrics policyMetrics;
 
     /** Creates the registry and registers every metric family. */
     public GatewayMetrics() {
@@ -262,6 +267,17 @@ public final class GatewayMetrics {
         }
         tlsProviderInfo.clear();
         tlsProviderInfo.labelValues(provider).set(1);
+    }
+
+    /**
+     * The stats of an access policy, creating them (and the {@code tollgate_policy_*} families) on first use; see
+     * {@link PolicyStats}. Idempotent per (policy, engine), so a reload keeps the counters.
+     */
+    public synchronized PolicyStats policyStats(String policy, String engine, int eventLoops) {
+        if (policyMetrics == null) {
+            policyMetrics = new PolicyMetrics(registry, this);
+        }
+        return policyMetrics.stats(policy, engine, eventLoops);
     }
 
     /** The access log's drop counter (no labels). Threading: any thread. Allocation: none per {@code inc()}. */

@@ -1491,6 +1491,11 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         }
 
         @Override
+        public AccessLogEntry accessLog() {
+            return log;
+        }
+
+        @Override
         public long id() {
             return exchangeId;
         }

@@ -11,6 +11,7 @@ import io.netty.buffer.Unpooled;
 import io.tollgate.config.AccessLogSettings;
 import io.tollgate.gateway.testsupport.AllocationMeter;
 import io.tollgate.gateway.metrics.GatewayMetrics;
+import io.tollgate.policy.Decision;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -90,6 +91,38 @@ class AccessLogTest {
         assertNull(second.get("upstream"));
         assertTrue(second.containsKey("route"));
         assertEquals(404L, second.get("status"));
+    }
+
+    @Test
+    void carriesThePolicyDecisionWhenAPolicyRan() {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        final String longName = "p".repeat(100);
+        try (AccessLog log = AccessLog.start(16 * 1024, out, new GatewayMetrics())) {
+            final AccessLogEntry e = new AccessLogEntry();
+            fill(e, "req-1", "/x");
+            e.policyName = "orders".getBytes(StandardCharsets.US_ASCII);
+            e.policyDecision = Decision.deny(405, 9, 2);
+            assertTrue(log.append(e));
+            fill(e, "req-2", "/y");
+            e.policyName = longName.getBytes(StandardCharsets.US_ASCII);
+            e.policyDecision = Decision.hostFailure(500, Decision.Failure.TIMEOUT);
+            assertTrue(log.append(e));
+            fill(e, "req-3", "/z");
+            e.policyName = "orders".getBytes(StandardCharsets.US_ASCII);
+            e.policyDecision = Decision.allow(5, 4);
+            assertTrue(log.append(e));
+        }
+        final List<String> lines = lines(out);
+        assertTrue(lines.get(0).endsWith(",\"client\":\"1.2.3.4\",\"policy\":\"orders\",\"policy_decision\":\"deny\","
+                + "\"policy_rule\":2,\"policy_reason\":9}"), lines.get(0));
+        final Map<String, Object> failed = MiniJson.parseObject(lines.get(1));
+        assertEquals("p".repeat(AccessLogRecord.MAX_POLICY_NAME_BYTES), failed.get("policy"), "truncated");
+        assertEquals("fail_closed", failed.get("policy_decision"));
+        assertEquals("timeout", failed.get("policy_failure"));
+        final Map<String, Object> allowed = MiniJson.parseObject(lines.get(2));
+        assertEquals("allow", allowed.get("policy_decision"));
+        assertEquals(4L, allowed.get("policy_rule"));
+        assertEquals(5L, allowed.get("policy_reason"));
     }
 
     @Test
