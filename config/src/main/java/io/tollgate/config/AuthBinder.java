@@ -30,9 +30,15 @@ final class AuthBinder {
 
     private static final Set<String> ALGORITHMS = Set.of("RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
             "ES256", "ES384", "ES512", "EdDSA", "HS256", "HS384", "HS512");
-    private static final Set<String> RESERVED_HEADERS = Set.of("host", "content-length", "transfer-encoding",
-            "connection", "keep-alive", "proxy-connection", "te", "upgrade", "trailer", "x-forwarded-for",
-            "x-forwarded-proto", "x-forwarded-host", "x-request-id", "authorization", "cookie");
+    /** The proxy's own headers, and the ones tokens arrive in: neither may carry a forwarded identity. */
+    private static final Set<String> RESERVED_HEADERS;
+
+    static {
+        final Set<String> names = new java.util.HashSet<>(Syntax.PROXY_HEADERS);
+        names.add("authorization");
+        names.add("cookie");
+        RESERVED_HEADERS = Set.copyOf(names);
+    }
     private static final String ORG_PLACEHOLDER = "{org}";
 
     private final Problems problems;
@@ -397,26 +403,7 @@ final class AuthBinder {
 
     /** A header name, lower-cased, "" for off; null after a problem. */
     private static String header(ObjectReader r, String key) {
-        if (!r.require(key)) {
-            return null;
-        }
-        final String raw = r.string(key);
-        if (raw == null) {
-            return null;
-        }
-        final String name = raw.trim().toLowerCase(Locale.ROOT);
-        if (name.isEmpty()) {
-            return "";
-        }
-        if (!Syntax.isToken(name)) {
-            r.invalid(key, "expected a header name (letters, digits, -) or \"\" for off, got \"" + raw + "\"");
-            return null;
-        }
-        if (RESERVED_HEADERS.contains(name)) {
-            r.invalid(key, "\"" + name + "\" is a header the gateway sets, strips or reads itself; choose another");
-            return null;
-        }
-        return name;
+        return Syntax.headerNameOrOff(r, key, RESERVED_HEADERS, "sets, strips or reads itself; choose another");
     }
 
     /** A list of distinct strings normalized by {@code normalize} (null: invalid). */

@@ -460,11 +460,6 @@ final class SettingsBinder {
         };
     }
 
-    /** Headers the gateway sets or that frame the message: an identity header may not take their name. */
-    private static final Set<String> RESERVED_HEADERS = Set.of("host", "content-length", "transfer-encoding",
-            "connection", "keep-alive", "proxy-connection", "te", "upgrade", "trailer", "x-forwarded-for",
-            "x-forwarded-proto", "x-forwarded-host", "x-request-id");
-
     private static ClientIdentityHeaders bindIdentityHeaders(ObjectReader t) {
         final ObjectReader r = t.object("forward-client-identity");
         if (r == null) {
@@ -490,28 +485,7 @@ final class SettingsBinder {
 
     /** A header name (lower-cased), or "" for off; null after reporting a problem. */
     private static String identityHeader(ObjectReader r, String key) {
-        if (!r.require(key)) {
-            return null;
-        }
-        final String raw = r.string(key);
-        if (raw == null) {
-            return null;
-        }
-        final String name = raw.trim().toLowerCase(Locale.ROOT);
-        if (name.isEmpty()) {
-            return "";
-        }
-        final boolean token = name.chars().allMatch(c -> c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
-                || "!#$%&'*+-.^_`|~".indexOf(c) >= 0);
-        if (!token) {
-            r.invalid(key, "expected a header name (letters, digits, -) or \"\" for off, got \"" + raw + "\"");
-            return null;
-        }
-        if (RESERVED_HEADERS.contains(name)) {
-            r.invalid(key, "\"" + name + "\" is a header the gateway sets or strips itself; choose another name");
-            return null;
-        }
-        return name;
+        return Syntax.headerNameOrOff(r, key, Syntax.PROXY_HEADERS, "sets or strips itself; choose another name");
     }
 
     /**

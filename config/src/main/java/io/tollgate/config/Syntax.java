@@ -1,5 +1,7 @@
 package io.tollgate.config;
 
+import java.util.Set;
+
 import java.util.Locale;
 
 /**
@@ -270,6 +272,41 @@ final class Syntax {
     }
 
     /** An RFC 9110 token: the syntax of a method name. */
+    /**
+     * Header names the proxy itself sets, strips or frames messages with: a configured header (client identity,
+     * forwarded identity) may never take one of them.
+     */
+    static final Set<String> PROXY_HEADERS = Set.of("host", "content-length", "transfer-encoding", "connection",
+            "keep-alive", "proxy-connection", "te", "upgrade", "trailer", "x-forwarded-for", "x-forwarded-proto",
+            "x-forwarded-host", "x-request-id");
+
+    /**
+     * A configured header name at {@code key}: lower-cased, or "" for off; null after reporting a problem (not a
+     * token, or one of {@code reserved}, with {@code reservedWhy} completing the message).
+     */
+    static String headerNameOrOff(ObjectReader r, String key, Set<String> reserved, String reservedWhy) {
+        if (!r.require(key)) {
+            return null;
+        }
+        final String raw = r.string(key);
+        if (raw == null) {
+            return null;
+        }
+        final String name = raw.trim().toLowerCase(Locale.ROOT);
+        if (name.isEmpty()) {
+            return "";
+        }
+        if (!isToken(name)) {
+            r.invalid(key, "expected a header name (letters, digits, -) or \"\" for off, got \"" + raw + "\"");
+            return null;
+        }
+        if (reserved.contains(name)) {
+            r.invalid(key, "\"" + name + "\" is a header the gateway " + reservedWhy);
+            return null;
+        }
+        return name;
+    }
+
     static boolean isToken(String s) {
         if (s.isEmpty()) {
             return false;

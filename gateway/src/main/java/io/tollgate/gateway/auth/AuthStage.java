@@ -112,7 +112,7 @@ public final class AuthStage {
             for (AuthSettings.Rule rule : ra.rules()) {
                 int methods = 0;
                 for (String m : rule.methods()) {
-                    methods |= Methods.bit(methodCode(m));
+                    methods |= Methods.bit(Methods.code(m)); // extension methods share the OTHER bit
                 }
                 final long[] any = new long[table.size()];
                 final long[] all = new long[table.size()];
@@ -149,21 +149,6 @@ public final class AuthStage {
                     + roles.size() + " distinct roles; at most " + Issuer.MAX_ROLES);
         }
         return List.copyOf(roles);
-    }
-
-    private static int methodCode(String m) {
-        return switch (m) {
-            case "GET" -> Methods.GET;
-            case "HEAD" -> Methods.HEAD;
-            case "POST" -> Methods.POST;
-            case "PUT" -> Methods.PUT;
-            case "DELETE" -> Methods.DELETE;
-            case "PATCH" -> Methods.PATCH;
-            case "OPTIONS" -> Methods.OPTIONS;
-            case "TRACE" -> Methods.TRACE;
-            case "CONNECT" -> Methods.CONNECT;
-            default -> Methods.OTHER; // extension methods share one bit: a rule naming any of them covers them all
-        };
     }
 
     private static Set<JwsAlgorithm> algorithms(List<String> names) {

@@ -135,7 +135,7 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
         requestHeadSent = true;
         final Http2Headers h = frame.headers();
         final CharSequence methodName = h.method();
-        method = methodCode(methodName);
+        method = Methods.code(methodName);
         final boolean hasBody = !frame.isEndStream();
         requestChunked = hasBody && !h.contains(HttpHeaderNames.CONTENT_LENGTH);
         final ByteBuf out = ctx.alloc().buffer(256);
@@ -441,21 +441,6 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
         } else {
             out.writeCharSequence(s, StandardCharsets.ISO_8859_1);
         }
-    }
-
-    private static int methodCode(CharSequence method) {
-        if (method == null) {
-            return Methods.OTHER;
-        }
-        return switch (method.toString()) {
-            case "GET" -> Methods.GET;
-            case "HEAD" -> Methods.HEAD;
-            case "POST" -> Methods.POST;
-            case "PUT" -> Methods.PUT;
-            case "DELETE" -> Methods.DELETE;
-            case "CONNECT" -> Methods.CONNECT;
-            default -> Methods.OTHER;
-        };
     }
 
     /** Header names this class looks up. */

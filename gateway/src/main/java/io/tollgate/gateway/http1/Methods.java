@@ -23,6 +23,25 @@ public final class Methods {
     }
 
     /** Bit for {@code code} in a method mask. */
+    /** The code of an upper-case method name (from a config, or an HTTP/2 {@code :method}); OTHER if unknown. */
+    public static int code(CharSequence method) {
+        if (method == null) {
+            return OTHER;
+        }
+        switch (method.toString()) {
+            case "GET": return GET;
+            case "HEAD": return HEAD;
+            case "POST": return POST;
+            case "PUT": return PUT;
+            case "DELETE": return DELETE;
+            case "PATCH": return PATCH;
+            case "OPTIONS": return OPTIONS;
+            case "TRACE": return TRACE;
+            case "CONNECT": return CONNECT;
+            default: return OTHER;
+        }
+    }
+
     public static int bit(int code) {
         return 1 << code;
     }

@@ -48,7 +48,7 @@ public final class Route {
         final List<String> methods = settings.methods();
         int extensions = 0;
         for (String m : methods) {
-            final int code = methodCode(m);
+            final int code = Methods.code(m);
             if (code == Methods.OTHER) {
                 extensions++;
             } else {
@@ -59,7 +59,7 @@ public final class Route {
         this.extensionMethods = new byte[extensions][];
         int e = 0;
         for (String m : methods) {
-            if (methodCode(m) == Methods.OTHER) {
+            if (Methods.code(m) == Methods.OTHER) {
                 extensionMethods[e++] = m.getBytes(StandardCharsets.US_ASCII);
             }
         }
@@ -69,22 +69,6 @@ public final class Route {
         this.stats = stats;
         this.filters = filters;
         this.websocket = settings.websocket();
-    }
-
-    /** The {@link Methods} code of an upper-case method name from the config. */
-    static int methodCode(String method) {
-        switch (method) {
-            case "GET": return Methods.GET;
-            case "HEAD": return Methods.HEAD;
-            case "POST": return Methods.POST;
-            case "PUT": return Methods.PUT;
-            case "DELETE": return Methods.DELETE;
-            case "PATCH": return Methods.PATCH;
-            case "OPTIONS": return Methods.OPTIONS;
-            case "TRACE": return Methods.TRACE;
-            case "CONNECT": return Methods.CONNECT;
-            default: return Methods.OTHER;
-        }
     }
 
     /** Whether the path (without query) and method match; the caller has matched the host. */

@@ -12,11 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
-import java.util.ArrayList;
 import java.util.List;
 
 import io.netty.util.ResourceLeakDetector;
-import io.netty.util.concurrent.EventExecutor;
 import io.tollgate.gateway.testsupport.AllocationMeter;
 import io.tollgate.gateway.testsupport.FixedResponseUpstream;
 import io.tollgate.gateway.testsupport.GatewayFixture;
@@ -55,7 +53,7 @@ class JwtAllocationTest {
                      + " jwks-file = \"" + dir.resolve("jwks.json") + "\" }]\n"
                      + "routes = [{ name = tenant, match.path-prefix = \"/v1/orgs/\", upstream = app, auth {"
                      + " issuers = [idp], org-path = \"/v1/orgs/{org}/\", rules = [{ any-of = [reader] }] } }]\n")) {
-            final long[] loopThreads = loopThreadIds(gateway);
+            final long[] loopThreads = AllocationMeter.loopThreadIds(gateway.gateway());
             final byte[] request = ("GET /v1/orgs/acme/items?id=42 HTTP/1.1\r\nHost: api.example.com\r\n"
                     + "User-Agent: tollgate-allocation-test\r\nAccept: */*\r\nAuthorization: Bearer " + token
                     + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
@@ -103,13 +101,5 @@ class JwtAllocationTest {
             final int length = Integer.parseInt(head.substring(cl + 16, head.indexOf('\r', cl)));
             assertEquals(FixedResponseUpstream.BODY.length(), in.readNBytes(length).length);
         }
-    }
-
-    private static long[] loopThreadIds(GatewayFixture gateway) throws Exception {
-        final List<Long> ids = new ArrayList<>();
-        for (EventExecutor loop : gateway.gateway().eventLoops()) {
-            ids.add(loop.submit(() -> Thread.currentThread().getId()).get());
-        }
-        return ids.stream().mapToLong(Long::longValue).toArray();
     }
 }

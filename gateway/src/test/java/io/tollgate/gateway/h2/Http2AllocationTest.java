@@ -3,11 +3,7 @@ package io.tollgate.gateway.h2;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
-import java.util.List;
-
 import io.netty.util.ResourceLeakDetector;
-import io.netty.util.concurrent.EventExecutor;
 import io.tollgate.gateway.testsupport.AllocationMeter;
 import io.tollgate.gateway.testsupport.FixedResponseUpstream;
 import io.tollgate.gateway.testsupport.GatewayFixture;
@@ -33,7 +29,7 @@ class Http2AllocationTest {
         try (FixedResponseUpstream upstream = new FixedResponseUpstream();
              GatewayFixture gateway = GatewayFixture.proxyTo(upstream.port(), "http2.cleartext = true\n");
              RawH2 h2 = new RawH2(gateway.port())) {
-            final long[] loopThreads = loopThreadIds(gateway);
+            final long[] loopThreads = AllocationMeter.loopThreadIds(gateway.gateway());
             int stream = run(h2, 1, WARMUP_REQUESTS);
             final long before = AllocationMeter.allocatedBytes(loopThreads);
             run(h2, stream, MEASURED_REQUESTS);
@@ -65,13 +61,5 @@ class Http2AllocationTest {
             stream += 2;
         }
         return stream;
-    }
-
-    private static long[] loopThreadIds(GatewayFixture gateway) throws Exception {
-        final List<Long> ids = new ArrayList<>();
-        for (EventExecutor loop : gateway.gateway().eventLoops()) {
-            ids.add(loop.submit(() -> Thread.currentThread().getId()).get());
-        }
-        return ids.stream().mapToLong(Long::longValue).toArray();
     }
 }

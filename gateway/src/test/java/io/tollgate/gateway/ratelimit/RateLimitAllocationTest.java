@@ -1,22 +1,12 @@
 package io.tollgate.gateway.ratelimit;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
-
 import io.netty.util.ResourceLeakDetector;
-import io.netty.util.concurrent.EventExecutor;
 import io.tollgate.gateway.testsupport.AllocationMeter;
 import io.tollgate.gateway.testsupport.FixedResponseUpstream;
 import io.tollgate.gateway.testsupport.GatewayFixture;
+import io.tollgate.gateway.testsupport.KeepAliveClient;
 import io.tollgate.limiter.redis.RedisServer;
 import org.junit.jupiter.api.Test;
 
@@ -54,8 +44,8 @@ class RateLimitAllocationTest {
              GatewayFixture gateway = GatewayFixture.start(
                      "upstreams { app { endpoints = [\"127.0.0.1:" + upstream.port() + "\"] } }\n" + limits
                      + "routes = [{ name = all, upstream = app, rate-limits = [per-key] }]\n")) {
-            final long[] loopThreads = loopThreadIds(gateway);
-            try (Client client = new Client(gateway.port())) {
+            final long[] loopThreads = AllocationMeter.loopThreadIds(gateway.gateway());
+            try (KeepAliveClient client = new KeepAliveClient(gateway.port(), REQUEST)) {
                 client.run(WARMUP_REQUESTS);
                 final long before = AllocationMeter.allocatedBytes(loopThreads);
                 client.run(MEASURED_REQUESTS);
@@ -74,62 +64,6 @@ class RateLimitAllocationTest {
         }
     }
 
-    private static long[] loopThreadIds(GatewayFixture gateway) throws Exception {
-        final List<Long> ids = new ArrayList<>();
-        for (EventExecutor loop : gateway.gateway().eventLoops()) {
-            ids.add(loop.submit(() -> Thread.currentThread().getId()).get());
-        }
-        return ids.stream().mapToLong(Long::longValue).toArray();
-    }
-
-    /** A keep-alive client with an API key that sends one request at a time and reads the fixed-size response. */
-    private static final class Client implements AutoCloseable {
-        private static final byte[] REQUEST = ("GET /bench/item?id=42 HTTP/1.1\r\nHost: bench.example.com\r\n"
-                + "X-Api-Key: k-0123456789abcdef\r\nAccept: */*\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
-
-        private final Socket socket;
-        private final OutputStream out;
-        private final InputStream in;
-        private final byte[] buf = new byte[8192];
-
-        Client(int port) throws IOException {
-            socket = new Socket("127.0.0.1", port);
-            socket.setTcpNoDelay(true);
-            socket.setSoTimeout(10_000);
-            out = socket.getOutputStream();
-            in = new BufferedInputStream(socket.getInputStream(), 65536);
-        }
-
-        void run(int requests) throws IOException {
-            for (int i = 0; i < requests; i++) {
-                out.write(REQUEST);
-                out.flush();
-                readResponse();
-            }
-        }
-
-        private void readResponse() throws IOException {
-            int n = 0;
-            while (true) {
-                final int b = in.read();
-                if (b < 0) {
-                    throw new IOException("gateway closed the connection");
-                }
-                buf[n++] = (byte) b;
-                if (n >= 4 && buf[n - 1] == '\n' && buf[n - 2] == '\r' && buf[n - 3] == '\n' && buf[n - 4] == '\r') {
-                    break;
-                }
-            }
-            final String head = new String(buf, 0, n, StandardCharsets.US_ASCII);
-            assertTrue(head.startsWith("HTTP/1.1 200 "), head);
-            final int cl = head.toLowerCase().indexOf("content-length: ");
-            final int length = Integer.parseInt(head.substring(cl + 16, head.indexOf('\r', cl)));
-            assertEquals(FixedResponseUpstream.BODY.length(), in.readNBytes(length).length);
-        }
-
-        @Override
-        public void close() throws IOException {
-            socket.close();
-        }
-    }
+    private static final String REQUEST = "GET /bench/item?id=42 HTTP/1.1\r\nHost: bench.example.com\r\n"
+                + "X-Api-Key: k-0123456789abcdef\r\nAccept: */*\r\n\r\n";
 }

@@ -55,7 +55,7 @@ class RouteTableTest {
     }
 
     private static int code(String method) {
-        return Route.methodCode(method);
+        return Methods.code(method);
     }
 
     @Test

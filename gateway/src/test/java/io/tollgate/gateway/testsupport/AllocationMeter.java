@@ -12,6 +12,15 @@ public final class AllocationMeter {
     }
 
     /** Allocated bytes of the calling thread so far. */
+    /** The thread ids of a gateway's event loops (the threads whose allocation the request path is). */
+    public static long[] loopThreadIds(io.tollgate.gateway.Gateway gateway) throws Exception {
+        final java.util.List<Long> ids = new java.util.ArrayList<>();
+        for (io.netty.util.concurrent.EventExecutor loop : gateway.eventLoops()) {
+            ids.add(loop.submit(() -> Thread.currentThread().getId()).get());
+        }
+        return ids.stream().mapToLong(Long::longValue).toArray();
+    }
+
     public static long allocatedBytes() {
         return THREADS.getThreadAllocatedBytes(Thread.currentThread().getId());
     }

@@ -8,13 +8,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 
 import javax.net.ssl.SSLSocket;
 
 import io.netty.util.ResourceLeakDetector;
-import io.netty.util.concurrent.EventExecutor;
 import io.tollgate.gateway.testsupport.AllocationMeter;
 import io.tollgate.gateway.testsupport.FixedResponseUpstream;
 import io.tollgate.gateway.testsupport.GatewayFixture;
@@ -42,7 +39,7 @@ class TlsAllocationTest {
         try (FixedResponseUpstream upstream = new FixedResponseUpstream();
              GatewayFixture gateway = GatewayFixture.proxyTo(upstream.port(),
                      "listeners = [{ name = main, address = \"127.0.0.1\", port = 0, tls { " + tls + " } }]")) {
-            final long[] loopThreads = loopThreadIds(gateway);
+            final long[] loopThreads = AllocationMeter.loopThreadIds(gateway.gateway());
             try (SSLSocket socket = (SSLSocket) TlsListenerTest.trustingTestCa().getSocketFactory()
                     .createSocket("127.0.0.1", gateway.port())) {
                 socket.setTcpNoDelay(true);
@@ -86,13 +83,5 @@ class TlsAllocationTest {
             final int length = Integer.parseInt(head.substring(cl + 16, head.indexOf('\r', cl)));
             assertEquals(FixedResponseUpstream.BODY.length(), in.readNBytes(length).length);
         }
-    }
-
-    private static long[] loopThreadIds(GatewayFixture gateway) throws Exception {
-        final List<Long> ids = new ArrayList<>();
-        for (EventExecutor loop : gateway.gateway().eventLoops()) {
-            ids.add(loop.submit(() -> Thread.currentThread().getId()).get());
-        }
-        return ids.stream().mapToLong(Long::longValue).toArray();
     }
 }
