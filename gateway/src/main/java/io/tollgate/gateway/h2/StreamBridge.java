@@ -3,6 +3,7 @@ package io.tollgate.gateway.h2;
 import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Set;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -42,8 +43,9 @@ import io.tollgate.gateway.http1.ResponseHeadParser;
  * <p>Outbound, the HTTP/1.1 response bytes are parsed back ({@link ResponseHeadParser}, {@link ChunkedDecoder}):
  * the status and end-to-end headers become a HEADERS frame (names lower-cased, hop-by-hop fields dropped), interim
  * 1xx heads their own HEADERS frames, the body DATA frames with END_STREAM on the last; a body delimited by the
- * upstream closing ends when the exchange handler closes the stream. Chunked trailers from an HTTP/1.1 upstream
- * are not carried over.
+ * upstream closing ends when the exchange handler closes the stream. A chunked body's trailer fields become a
+ * trailing HEADERS frame with END_STREAM (how gRPC's {@code grpc-status} reaches the client), connection-specific
+ * fields dropped as in the head.
  *
  * <p>Threading: the stream channel's event loop. Allocation: per stream, the header objects of Netty's codec and
  * this bridge's parsers; body bytes move as retained slices. Ownership: inbound DATA content is passed on (the
@@ -83,6 +85,8 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
     private int responseState = RS_HEAD;
     private long responseRemaining;
     private ByteBuf responseIn;
+    /** The chunked response's trailer section as the decoder validated it; null until one arrives. */
+    private ByteBuf responseTrailers;
     /** The last frame made by the current write(), held back so it can carry the caller's promise. */
     private Object heldFrame;
     /** Promises of writes that made no frame, completed by the next flush (so a close listener runs after it). */
@@ -115,6 +119,11 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
 
     private void onHeaders(Http2HeadersFrame frame) {
         if (requestEnded) {
+            return;
+        }
+        if (!valuesTrimmed(frame.headers())) {
+            // RFC 9113 8.2.1: malformed. (Netty's codec refuses CR, LF and NUL; this is the rest of that rule.)
+            reset(Http2Error.PROTOCOL_ERROR);
             return;
         }
         if (requestHeadSent) { // trailers
@@ -362,11 +371,71 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
         }
         responseIn.skipBytes(rc);
         if (responseChunks.complete()) {
-            emit(new DefaultHttp2DataFrame(true));
+            final Http2Headers trailers = responseTrailers == null ? null : trailerFields(responseTrailers);
+            responseTrailers = release(responseTrailers);
+            emit(trailers == null ? new DefaultHttp2DataFrame(true) : new DefaultHttp2HeadersFrame(trailers, true));
             responseState = RS_DONE;
             return true;
         }
         return rc > 0;
+    }
+
+    @Override
+    public void onTrailerBytes(ByteBuf buf, int offset, int length) {
+        if (responseTrailers == null) {
+            responseTrailers = ctx.alloc().buffer(Math.max(64, length));
+        }
+        responseTrailers.writeBytes(buf, offset, length);
+    }
+
+    /**
+     * The fields of a trailer section the decoder has validated ({@code name ":" OWS value OWS CRLF} lines, then
+     * CRLF), names lower-cased; null when none is left once connection-specific fields are dropped.
+     */
+    private static Http2Headers trailerFields(ByteBuf section) {
+        Http2Headers headers = null;
+        int i = section.readerIndex();
+        final int end = section.writerIndex();
+        while (i < end) {
+            final int eol = section.indexOf(i, end, (byte) '\n');
+            if (eol < 0 || eol - i <= 1) {
+                break; // the final CRLF
+            }
+            final int colon = section.indexOf(i, eol, (byte) ':');
+            int from = colon + 1;
+            int to = eol - 1; // before CR
+            while (from < to && isOws(section.getByte(from))) {
+                from++;
+            }
+            while (to > from && isOws(section.getByte(to - 1))) {
+                to--;
+            }
+            final AsciiString name = new AsciiString(ByteBufUtil.getBytes(section, i, colon - i), false).toLowerCase();
+            if (!HOP_BY_HOP_TRAILERS.contains(name)) {
+                if (headers == null) {
+                    headers = new DefaultHttp2Headers(false, 4);
+                }
+                headers.add(name, new AsciiString(ByteBufUtil.getBytes(section, from, to - from), false));
+            }
+            i = eol + 1;
+        }
+        return headers;
+    }
+
+    /** No field value starts or ends with whitespace. */
+    private static boolean valuesTrimmed(Http2Headers headers) {
+        for (var e : headers) {
+            final CharSequence v = e.getValue();
+            final int n = v.length();
+            if (n > 0 && (isOws((byte) v.charAt(0)) || isOws((byte) v.charAt(n - 1)))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isOws(byte b) {
+        return b == ' ' || b == '\t';
     }
 
     @Override
@@ -397,10 +466,8 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
             }
             afterFlush.clear();
         }
-        if (responseIn != null) {
-            responseIn.release();
-            responseIn = null;
-        }
+        responseIn = release(responseIn);
+        responseTrailers = release(responseTrailers);
     }
 
     private void reset(Http2Error error) {
@@ -414,6 +481,13 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
     }
 
     // ------------------------------------------------------------------------------------------------------------
+
+    private static ByteBuf release(ByteBuf buf) {
+        if (buf != null) {
+            buf.release();
+        }
+        return null;
+    }
 
     private ByteBuf append(ByteBuf cumulation, ByteBuf data) {
         if (!cumulation.isReadable()) {
@@ -447,4 +521,11 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
     private static final class HttpHeaderNames {
         static final AsciiString CONTENT_LENGTH = AsciiString.cached("content-length");
     }
+
+    /** Connection-specific fields (RFC 9113 8.2.2) and framing a trailer section must not carry into HTTP/2. */
+    private static final Set<AsciiString> HOP_BY_HOP_TRAILERS = Set.of(
+            AsciiString.cached("connection"), AsciiString.cached("keep-alive"),
+            AsciiString.cached("proxy-connection"), AsciiString.cached("transfer-encoding"),
+            AsciiString.cached("upgrade"), AsciiString.cached("te"), AsciiString.cached("content-length"),
+            AsciiString.cached("host"));
 }

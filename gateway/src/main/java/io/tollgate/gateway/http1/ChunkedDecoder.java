@@ -39,6 +39,14 @@ public final class ChunkedDecoder {
     public interface DataSink {
         /** {@code buf[offset, offset + length)} is chunk data; borrowed for the duration of the call. */
         void onChunkData(ByteBuf buf, int offset, int length);
+
+        /**
+         * {@code buf[offset, offset + length)} is validated trailer-section bytes, in order: field lines and the
+         * final CRLF as they arrive, a line possibly split across calls (a sink that re-emits trailers in another
+         * framing collects them until {@link #complete()}). Borrowed for the duration of the call.
+         */
+        default void onTrailerBytes(ByteBuf buf, int offset, int length) {
+        }
     }
 
     private static final int SIZE_FIRST = 0;
@@ -158,6 +166,7 @@ public final class ChunkedDecoder {
     private int run(ByteBuf buf, int from, int to, DataSink sink) {
         Bytes b = bytes;
         int i = from;
+        int trailerFrom = state >= TRAILER_START ? from : -1;
         while (i < to) {
             if (state == DATA) {
                 int n = (int) Math.min(remaining, to - i);
@@ -177,9 +186,15 @@ public final class ChunkedDecoder {
             if (rc != 0) {
                 return rc;
             }
-            if (state == DONE) {
-                return i;
+            if (state == TRAILER_START && trailerFrom < 0) {
+                trailerFrom = i; // the last-chunk line ended: the trailer section starts here
             }
+            if (state == DONE) {
+                break;
+            }
+        }
+        if (sink != null && trailerFrom >= 0 && i > trailerFrom) {
+            sink.onTrailerBytes(buf, trailerFrom, i - trailerFrom);
         }
         return i;
     }

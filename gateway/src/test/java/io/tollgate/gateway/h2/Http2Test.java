@@ -17,6 +17,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -158,6 +159,56 @@ class Http2Test {
             assertTrue(r.resetCode() > 0 || r.status() == 400, "refused: " + r);
         }
         assertEquals(before, upstream.requests().size());
+    }
+
+    @Test
+    void chunkedTrailersOfAnHttp11UpstreamReachTheClientAsTrailingHeaders() throws Exception {
+        upstream.responder((req, out) -> {
+            out.write(("HTTP/1.1 200 OK\r\ncontent-type: application/grpc\r\ntransfer-encoding: chunked\r\n\r\n"
+                    + "5\r\nhello\r\n0\r\nGrpc-Status: 0\r\ngrpc-message:  all good \r\nconnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            return true;
+        });
+        try (RawH2 h2 = new RawH2(gateway.port())) {
+            final RawH2.Response r = h2.get(1, "/trailers").flush().response(1);
+            assertEquals(200, r.status());
+            assertEquals("hello", r.body());
+            assertNotNull(r.trailers(), "trailers: " + r);
+            assertEquals("0", r.trailers().get("grpc-status").toString());
+            assertEquals("all good", r.trailers().get("grpc-message").toString());
+            assertNull(r.trailers().get("connection"), "connection-specific fields are dropped");
+            // without trailers the body still ends with an empty END_STREAM DATA frame
+            upstream.responder((req, out) -> {
+                out.write("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                return true;
+            });
+            final RawH2.Response plain = h2.get(3, "/plain").flush().response(3);
+            assertEquals("ok", plain.body());
+            assertNull(plain.trailers());
+        }
+    }
+
+    @Test
+    void fieldValuesWithLineBreaksOrNulNeverBecomeHttp11HeaderLines() throws Exception {
+        // RFC 9113 8.2.1: CR, LF and NUL make a request malformed. Bridged as bytes, a CRLF would start a header
+        // line of the client's choosing (transfer-encoding, host) in the HTTP/1.1 request: smuggling.
+        final int before = upstream.requests().size();
+        final String[][] cases = {
+            {"x-a", "v\r\ntransfer-encoding: chunked"}, {"x-b", "v\nx-injected: 1"}, {"x-c", "v\rx"},
+            {"x-d", "v\u0000x"}, {"x-e", " leading"}, {"x-f", "trailing\t"},
+        };
+        try (RawH2 h2 = new RawH2(gateway.port())) {
+            int stream = 1;
+            for (String[] c : cases) {
+                h2.get(stream, "/inject", c[0], c[1]).flush();
+                final RawH2.Response r = h2.response(stream);
+                assertTrue(r.resetCode() > 0 || r.status() == 400, c[0] + " refused: " + r);
+                stream += 2;
+            }
+            assertEquals(200, h2.get(stream, "/after").flush().response(stream).status(), "the connection goes on");
+        }
+        assertEquals(before + 1, upstream.requests().size());
     }
 
     @Test

@@ -116,6 +116,38 @@ class ChunkedDecoderTest {
     }
 
     @Test
+    void handsTheTrailerSectionToTheSinkWhateverTheSplit() {
+        final String body = "3\r\nabc\r\n0;x=y\r\nA: 1\r\nB:\t2 \r\n\r\nNEXT";
+        final byte[] in = ascii(body);
+        for (int split = 1; split < in.length; split++) {
+            final StringBuilder trailers = new StringBuilder();
+            final ChunkedDecoder.DataSink sink = new ChunkedDecoder.DataSink() {
+                @Override
+                public void onChunkData(ByteBuf buf, int offset, int length) {
+                }
+
+                @Override
+                public void onTrailerBytes(ByteBuf buf, int offset, int length) {
+                    trailers.append(buf.toString(offset, length, java.nio.charset.StandardCharsets.ISO_8859_1));
+                }
+            };
+            final ChunkedDecoder d = new ChunkedDecoder(64, 256, 4);
+            final ByteBuf buf = Unpooled.wrappedBuffer(in);
+            try {
+                final int first = d.decode(buf, 0, split, sink);
+                assertTrue(first == split || d.complete());
+                if (!d.complete()) {
+                    d.decode(buf, split, in.length - split, sink);
+                }
+                assertTrue(d.complete(), "split " + split);
+                assertEquals("A: 1\r\nB:\t2 \r\n\r\n", trailers.toString(), "split " + split);
+            } finally {
+                buf.release();
+            }
+        }
+    }
+
+    @Test
     void completeDecoderConsumesNothingMore() {
         ChunkedDecoder d = new ChunkedDecoder(64, 64, 4);
         d.reset(Long.MAX_VALUE);

@@ -193,8 +193,8 @@ public final class RawH2 implements AutoCloseable {
         return decoder.decodeHeaders(headersFrame.streamId(), Unpooled.wrappedBuffer(headersFrame.payload()));
     }
 
-    /** The response on {@code streamId}: status, and the body bytes up to END_STREAM. */
-    public record Response(Http2Headers headers, String body, int resetCode) {
+    /** The response on {@code streamId}: status, the body bytes up to END_STREAM, trailers (or null). */
+    public record Response(Http2Headers headers, String body, int resetCode, Http2Headers trailers) {
         public int status() {
             return headers == null ? -1 : Integer.parseInt(headers.status().toString());
         }
@@ -202,6 +202,7 @@ public final class RawH2 implements AutoCloseable {
 
     public Response response(int streamId) throws IOException {
         Http2Headers headers = null;
+        Http2Headers trailers = null;
         final ByteArrayOutputStream body = new ByteArrayOutputStream();
         Frame f;
         while ((f = read()) != null) {
@@ -211,12 +212,14 @@ public final class RawH2 implements AutoCloseable {
             if (f.type() == RST_STREAM) {
                 final byte[] p = f.payload();
                 return new Response(headers, body.toString(StandardCharsets.UTF_8),
-                        ((p[0] & 0xff) << 24) | ((p[1] & 0xff) << 16) | ((p[2] & 0xff) << 8) | (p[3] & 0xff));
+                        ((p[0] & 0xff) << 24) | ((p[1] & 0xff) << 16) | ((p[2] & 0xff) << 8) | (p[3] & 0xff), trailers);
             }
             if (f.type() == HEADERS) {
                 try {
                     final Http2Headers h = decode(f);
-                    if (headers == null || !h.status().toString().startsWith("1")) {
+                    if (headers != null && h.status() == null) {
+                        trailers = h;
+                    } else if (headers == null || !h.status().toString().startsWith("1")) {
                         headers = h;
                     }
                 } catch (Http2Exception e) {
@@ -226,10 +229,10 @@ public final class RawH2 implements AutoCloseable {
                 body.write(f.payload(), 0, f.payload().length);
             }
             if (f.endStream()) {
-                return new Response(headers, body.toString(StandardCharsets.UTF_8), 0);
+                return new Response(headers, body.toString(StandardCharsets.UTF_8), 0, trailers);
             }
         }
-        return new Response(headers, body.toString(StandardCharsets.UTF_8), -1);
+        return new Response(headers, body.toString(StandardCharsets.UTF_8), -1, trailers);
     }
 
     @Override
