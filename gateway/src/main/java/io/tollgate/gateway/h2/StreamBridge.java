@@ -24,6 +24,7 @@ import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.tollgate.gateway.http1.ChunkedDecoder;
+import io.tollgate.gateway.http1.FieldSyntax;
 import io.tollgate.gateway.http1.Methods;
 import io.tollgate.gateway.http1.ParseStatus;
 import io.tollgate.gateway.http1.ResponseHead;
@@ -121,9 +122,8 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
         if (requestEnded) {
             return;
         }
-        if (!valuesTrimmed(frame.headers())) {
-            // RFC 9113 8.2.1: malformed. (Netty's codec refuses CR, LF and NUL; this is the rest of that rule.)
-            reset(Http2Error.PROTOCOL_ERROR);
+        if (!wellFormed(frame.headers())) {
+            reset(Http2Error.PROTOCOL_ERROR); // malformed (RFC 9113 8.1.1): nothing goes upstream
             return;
         }
         if (requestHeadSent) { // trailers
@@ -422,12 +422,17 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
         return headers;
     }
 
-    /** No field value starts or ends with whitespace. */
-    private static boolean valuesTrimmed(Http2Headers headers) {
+    /**
+     * Every field can be written as HTTP/1.1 without changing its meaning: a CR or LF in any name or value (Netty
+     * does not check values) would otherwise add header lines, or end the head, of the client's choosing.
+     */
+    private static boolean wellFormed(Http2Headers headers) {
         for (var e : headers) {
-            final CharSequence v = e.getValue();
-            final int n = v.length();
-            if (n > 0 && (isOws((byte) v.charAt(0)) || isOws((byte) v.charAt(n - 1)))) {
+            final CharSequence name = e.getKey();
+            final boolean ok = name.length() > 0 && name.charAt(0) == ':'
+                    ? FieldSyntax.visibleAscii(e.getValue())
+                    : FieldSyntax.validName(name) && FieldSyntax.validValue(e.getValue());
+            if (!ok) {
                 return false;
             }
         }

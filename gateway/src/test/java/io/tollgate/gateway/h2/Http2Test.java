@@ -195,7 +195,8 @@ class Http2Test {
         // line of the client's choosing (transfer-encoding, host) in the HTTP/1.1 request: smuggling.
         final int before = upstream.requests().size();
         final String[][] cases = {
-            {"x-a", "v\r\ntransfer-encoding: chunked"}, {"x-b", "v\nx-injected: 1"}, {"x-c", "v\rx"},
+            {"x-g", "v\r\nx-injected: 1"}, {"x-a", "v\r\ntransfer-encoding: chunked"}, {"x-b", "v\nx-injected: 1"},
+            {"x-c", "v\rx"},
             {"x-d", "v\u0000x"}, {"x-e", " leading"}, {"x-f", "trailing\t"},
         };
         try (RawH2 h2 = new RawH2(gateway.port())) {
@@ -206,6 +207,10 @@ class Http2Test {
                 assertTrue(r.resetCode() > 0 || r.status() == 400, c[0] + " refused: " + r);
                 stream += 2;
             }
+            // pseudo-headers become the request line and Host: a space or CRLF there would rewrite the head
+            h2.request(stream, "GET", "/a HTTP/1.1\r\nx-injected: 1\r\ny:", true).flush();
+            assertTrue(h2.response(stream).status() != 200, ":path with CRLF refused");
+            stream += 2;
             assertEquals(200, h2.get(stream, "/after").flush().response(stream).status(), "the connection goes on");
         }
         assertEquals(before + 1, upstream.requests().size());
