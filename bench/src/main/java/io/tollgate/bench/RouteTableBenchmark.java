@@ -3,6 +3,7 @@ package io.tollgate.bench;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.tollgate.config.EndpointSettings;
+import io.tollgate.config.HttpSettings;
 import io.tollgate.config.RouteSettings;
 import io.tollgate.config.UpstreamSettings;
 import io.tollgate.gateway.http1.Methods;
@@ -100,7 +101,8 @@ public class RouteTableBenchmark {
         final UpstreamSettings upstream = new UpstreamSettings("backend",
                 List.of(new EndpointSettings("127.0.0.1", 9000)), 64, TimeUnit.SECONDS.toNanos(60), 5,
                 TimeUnit.SECONDS.toNanos(30));
-        final UpstreamCluster[] clusters = {new UpstreamCluster(0, upstream, metrics.upstreamStats("backend", 1))};
+        final UpstreamCluster[] clusters = {new UpstreamCluster(0, upstream, metrics.upstreamStats("backend", 1),
+                10_000, new HttpSettings(8192, 65536, 100, 1 << 20, 65536))};
         table = RouteTableCompiler.compile(routes(), clusters, metrics, 1);
 
         final String host;

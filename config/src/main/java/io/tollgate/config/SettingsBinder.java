@@ -712,6 +712,8 @@ final class SettingsBinder {
         final Integer ejectAfter = required(r, "eject-after-failures", template)
                 ? r.int32("eject-after-failures", 1, 1000) : null;
         final Long ejectionNs = required(r, "ejection-time", template) ? r.positiveDurationNs("ejection-time") : null;
+        final UpstreamProtocol protocol = required(r, "protocol", template)
+                ? r.enumValue("protocol", UpstreamProtocol.class) : null;
         // Like a listener's, an upstream's tls block is not a template key: a default would turn every upstream TLS.
         UpstreamTlsSettings tls = null;
         boolean tlsOk = true;
@@ -721,10 +723,10 @@ final class SettingsBinder {
             tlsOk = tls != null;
         }
         if (template || endpoints == null || maxIdle == null || idleNs == null || ejectAfter == null || ejectionNs == null
-                || !tlsOk) {
+                || !tlsOk || protocol == null) {
             return null;
         }
-        return new UpstreamSettings(name, endpoints, maxIdle, idleNs, ejectAfter, ejectionNs, tls);
+        return new UpstreamSettings(name, endpoints, maxIdle, idleNs, ejectAfter, ejectionNs, tls, protocol);
     }
 
     /** An upstream's {@code tls} block: every key optional; {@code tls {}} verifies against the JVM's trust store. */

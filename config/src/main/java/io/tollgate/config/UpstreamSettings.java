@@ -12,6 +12,7 @@ import java.util.List;
  * @param ejectAfterFailures consecutive connect failures after which an endpoint is ejected
  * @param ejectionNs         how long an ejected endpoint is skipped
  * @param tls                TLS to the endpoints, or null for plain TCP
+ * @param protocol           HTTP/1.1 or HTTP/2 to the endpoints
  */
 public record UpstreamSettings(
         String name,
@@ -20,13 +21,21 @@ public record UpstreamSettings(
         long idleTimeoutNs,
         int ejectAfterFailures,
         long ejectionNs,
-        UpstreamTlsSettings tls) {
+        UpstreamTlsSettings tls,
+        UpstreamProtocol protocol) {
 
     public UpstreamSettings {
         endpoints = List.copyOf(endpoints);
     }
 
-    /** A plain-TCP upstream. */
+    /** An HTTP/1.1 upstream. */
+    public UpstreamSettings(String name, List<EndpointSettings> endpoints, int maxIdlePerLoop, long idleTimeoutNs,
+                            int ejectAfterFailures, long ejectionNs, UpstreamTlsSettings tls) {
+        this(name, endpoints, maxIdlePerLoop, idleTimeoutNs, ejectAfterFailures, ejectionNs, tls,
+                UpstreamProtocol.HTTP1);
+    }
+
+    /** A plain-TCP HTTP/1.1 upstream. */
     public UpstreamSettings(String name, List<EndpointSettings> endpoints, int maxIdlePerLoop, long idleTimeoutNs,
                             int ejectAfterFailures, long ejectionNs) {
         this(name, endpoints, maxIdlePerLoop, idleTimeoutNs, ejectAfterFailures, ejectionNs, null);

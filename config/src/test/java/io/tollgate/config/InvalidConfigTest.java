@@ -195,6 +195,12 @@ class InvalidConfigTest {
     }
 
     @Test
+    void rejectsAnUnknownUpstreamProtocol() {
+        assertSingleProblem("invalid/upstream-protocol-unknown.conf",
+                "upstream-protocol-unknown.conf:3: tollgate.upstreams.a.protocol: expected one of http1, h2, got \"h3\"");
+    }
+
+    @Test
     void rejectsAnUpstreamClientCertificateWithoutItsKey() {
         assertSingleProblem("invalid/upstream-tls-cert-without-key.conf",
                 "upstream-tls-cert-without-key.conf:3: tollgate.upstreams.a.tls.private-key: required key is missing");

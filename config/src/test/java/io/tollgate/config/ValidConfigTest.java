@@ -89,6 +89,7 @@ class ValidConfigTest {
         assertEquals(new UpstreamSettings("accounts", List.of(new EndpointSettings("accounts", 80)),
                 64, TimeUnit.SECONDS.toNanos(30), 3, TimeUnit.SECONDS.toNanos(5)), s.upstream("accounts"));
         assertEquals("[::1]:9000", s.upstream("billing").endpoints().get(2).toString());
+        assertEquals(UpstreamProtocol.HTTP1, s.upstream("accounts").protocol());
     }
 
     @Test

@@ -62,7 +62,7 @@ public final class GatewayRuntime {
         for (int i = 0; i < clusters.length; i++) {
             final UpstreamSettings u = upstreamSettings.get(i);
             clusters[i] = new UpstreamCluster(i, u, metrics.upstreamStats(u.name(), eventLoops),
-                    Math.max(1, TimeUnit.NANOSECONDS.toMillis(settings.timeouts().connectNs())));
+                    Math.max(1, TimeUnit.NANOSECONDS.toMillis(settings.timeouts().connectNs())), settings.http());
         }
         final List<RouteSettings> routeSettings = new ArrayList<>(settings.routes());
         final RouteTable table = RouteTableCompiler.compile(routeSettings, clusters, metrics, eventLoops, filters);

@@ -927,6 +927,9 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         if (responseState == RS_BODY && responseBodyKind == ResponseHead.BODY_UNTIL_CLOSE) {
             responseState = RS_DONE; // close-delimited body: the close is its end
             onResponseComplete();
+        } else if (responseState == RS_WAIT && connection.protocolError()) {
+            pool.cluster().stats().onError(UpstreamStats.PROTOCOL); // an HTTP/2 response that cannot be carried
+            failBeforeResponse(LocalReplies.UPSTREAM_PROTOCOL_ERROR);
         } else if (responseState == RS_WAIT) {
             final boolean nothingReceived = upstreamIn == null || !upstreamIn.isReadable();
             if (nothingReceived && connection.reused() && !retried && upstreamHead != null && !requestBodyStarted
@@ -940,7 +943,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
                 failBeforeResponse(LocalReplies.UPSTREAM_RESET);
             }
         } else if (responseState == RS_BODY) {
-            pool.cluster().stats().onError(UpstreamStats.RESET);
+            pool.cluster().stats().onError(connection.protocolError() ? UpstreamStats.PROTOCOL : UpstreamStats.RESET);
             abort(); // truncated response: the client must see the connection end, not a short body
         } else if (responseState == RS_TUNNEL) {
             responseState = RS_DONE; // the upstream ended the tunnel: so does the client's connection

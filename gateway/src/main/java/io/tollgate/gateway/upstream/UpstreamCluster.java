@@ -5,6 +5,11 @@ import java.security.cert.X509Certificate;
 import javax.net.ssl.SSLException;
 
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
@@ -14,6 +19,8 @@ import io.tollgate.gateway.tls.TlsProviders;
 import java.util.List;
 
 import io.tollgate.config.EndpointSettings;
+import io.tollgate.config.HttpSettings;
+import io.tollgate.config.UpstreamProtocol;
 import io.tollgate.config.UpstreamSettings;
 import io.tollgate.gateway.metrics.UpstreamStats;
 
@@ -34,16 +41,17 @@ public final class UpstreamCluster {
     private final SslContext tls;
     private final String tlsServerName;
     private final long tlsHandshakeTimeoutMs;
-
-    public UpstreamCluster(int index, UpstreamSettings settings, UpstreamStats stats) {
-        this(index, settings, stats, 10_000);
-    }
+    private final boolean http2;
+    private final HttpSettings http;
 
     /**
      * @param tlsHandshakeTimeoutMs bound on a TLS handshake with an endpoint (the gateway passes its connect
      *                              timeout: a handshake is part of connecting)
+     * @param http                  the gateway's HTTP limits (HTTP/2 clusters size their bridges and the response
+     *                              header list they accept by them)
      */
-    public UpstreamCluster(int index, UpstreamSettings settings, UpstreamStats stats, long tlsHandshakeTimeoutMs) {
+    public UpstreamCluster(int index, UpstreamSettings settings, UpstreamStats stats, long tlsHandshakeTimeoutMs,
+                           HttpSettings http) {
         this.index = index;
         this.name = settings.name();
         final List<EndpointSettings> list = settings.endpoints();
@@ -54,7 +62,9 @@ public final class UpstreamCluster {
         this.maxIdlePerLoop = settings.maxIdlePerLoop();
         this.idleTimeoutNs = settings.idleTimeoutNs();
         this.stats = stats;
-        this.tls = settings.tls() == null ? null : clientContext(settings.name(), settings.tls());
+        this.http2 = settings.protocol() == UpstreamProtocol.H2;
+        this.http = http;
+        this.tls = settings.tls() == null ? null : clientContext(settings.name(), settings.tls(), http2);
         this.tlsServerName = settings.tls() == null ? null : settings.tls().serverName();
         this.tlsHandshakeTimeoutMs = tlsHandshakeTimeoutMs;
     }
@@ -63,12 +73,20 @@ public final class UpstreamCluster {
      * TLS 1.3/1.2 with the provider's default (modern) suites; the certificate chain is verified against the
      * configured bundle or the JVM's trust store, and its name as an HTTPS client checks it.
      */
-    private static SslContext clientContext(String cluster, UpstreamTlsSettings settings) {
+    private static SslContext clientContext(String cluster, UpstreamTlsSettings settings, boolean http2) {
         try {
             final SslContextBuilder b = SslContextBuilder.forClient()
                     .sslProvider(TlsProviders.select())
                     .protocols("TLSv1.3", "TLSv1.2")
                     .endpointIdentificationAlgorithm("HTTPS");
+            if (http2) {
+                // Offer h2 only: a server that selects nothing is refused after the handshake (see
+                // Http2UpstreamSession), since falling back would put HTTP/1.1 bytes on an HTTP/2 pipeline.
+                b.applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                        ApplicationProtocolNames.HTTP_2));
+            }
             if (!settings.trusted().isEmpty()) {
                 b.trustManager(settings.trusted().toArray(new X509Certificate[0]));
             }
@@ -97,6 +115,30 @@ public final class UpstreamCluster {
         final SslHandler handler = tls.newHandler(alloc, peer, endpoint.address().getPort());
         handler.setHandshakeTimeoutMillis(tlsHandshakeTimeoutMs);
         return handler;
+    }
+
+    /** Whether exchanges go to this cluster as HTTP/2 streams. */
+    public boolean http2() {
+        return http2;
+    }
+
+    HttpSettings http() {
+        return http;
+    }
+
+    /**
+     * Netty's HTTP/2 client codec for a new connection: no server push; the upstream's response header list bounded
+     * like an HTTP/1.1 upstream's head; streams beyond the server's concurrency limit wait in the encoder rather
+     * than fail.
+     */
+    Http2FrameCodec newHttp2Codec() {
+        return Http2FrameCodecBuilder.forClient()
+                .initialSettings(Http2Settings.defaultSettings()
+                        .pushEnabled(false)
+                        .maxHeaderListSize(http.maxResponseHeaderBytes()))
+                .validateHeaders(true)
+                .encoderEnforceMaxConcurrentStreams(true)
+                .build();
     }
 
     /**

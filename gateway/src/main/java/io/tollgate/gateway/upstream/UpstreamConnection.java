@@ -10,12 +10,14 @@ import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
 
 /**
- * One keep-alive HTTP/1.1 connection to an upstream endpoint, and the only handler in its pipeline. It forwards
- * events to the {@link UpstreamListener} that holds it, or, while it sits idle in its {@link UpstreamPool}, treats
- * any byte as a protocol violation and closes.
+ * The upstream side of one exchange, as HTTP/1.1 bytes: either a keep-alive HTTP/1.1 connection to an endpoint (the
+ * only handler in its pipeline), or one stream of an {@link Http2UpstreamSession} (behind the
+ * {@link Http2UpstreamBridge} that turns those bytes into frames and back). It forwards events to the
+ * {@link UpstreamListener} that holds it, or, while an HTTP/1.1 connection sits idle in its {@link UpstreamPool},
+ * treats any byte as a protocol violation and closes. A stream is never reused: it ends with its exchange.
  *
  * <p>Threading: confined to the event loop of the downstream connections that use it (the pool is per loop).
- * Allocation: one per new connection; none per request on a reused connection.
+ * Allocation: one per new connection or stream; none per request on a reused HTTP/1.1 connection.
  */
 public final class UpstreamConnection extends ChannelInboundHandlerAdapter implements ChannelFutureListener {
 
@@ -25,11 +27,29 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
     private UpstreamListener owner;
     private boolean connected;
     private boolean reused;
+    /** The HTTP/2 connection this stream belongs to, once opened; null for an HTTP/1.1 connection. */
+    private Http2UpstreamSession session;
+    private final boolean stream;
+    private boolean protocolError;
     long idleSinceNs;
 
-    UpstreamConnection(UpstreamPool pool, Endpoint endpoint) {
+    UpstreamConnection(UpstreamPool pool, Endpoint endpoint, boolean stream) {
         this.pool = pool;
         this.endpoint = endpoint;
+        this.stream = stream;
+    }
+
+    /** Whether this is an HTTP/2 stream rather than an HTTP/1.1 connection. */
+    boolean isStream() {
+        return stream;
+    }
+
+    /**
+     * Whether the upstream's response could not be carried as HTTP/1.1 (a malformed HTTP/2 response): the close
+     * that follows is the upstream's protocol error, not a reset.
+     */
+    public boolean protocolError() {
+        return protocolError;
     }
 
     public Endpoint endpoint() {
@@ -106,8 +126,33 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
         };
     }
 
+    /** The stream asked for is open on {@code session}; {@code reused}: the connection carried streams before. */
+    void onStreamOpened(Http2UpstreamSession session, boolean reused) {
+        this.session = session;
+        this.connected = true;
+        this.reused = reused;
+        if (owner != null) {
+            owner.onUpstreamConnected(this);
+        } else {
+            pool.onStreamAbandoned(this);
+        }
+    }
+
+    /** No stream could be opened (its connection failed or closed first). */
+    void onStreamFailed(Throwable cause) {
+        final UpstreamListener listener = owner;
+        pool.onStreamFailed(this);
+        if (listener != null) {
+            listener.onUpstreamConnectFailed(this, cause);
+        }
+    }
+
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == Http2UpstreamBridge.PROTOCOL_ERROR) {
+            protocolError = true;
+            return;
+        }
         if (evt instanceof SslHandshakeCompletionEvent handshake && !connected) {
             if (handshake.isSuccess()) {
                 onConnected();
@@ -180,7 +225,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
         final UpstreamListener listener = owner;
         if (listener != null) {
             listener.onUpstreamClosed(this);
-        } else {
+        } else if (!stream) {
             pool.onIdleClosed(this);
         }
     }
@@ -193,6 +238,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
 
     @Override
     public String toString() {
-        return "UpstreamConnection[" + endpoint + ", " + (ctx == null ? "connecting" : ctx.channel()) + "]";
+        return "UpstreamConnection[" + endpoint + ", " + (ctx == null ? "connecting" : ctx.channel())
+                + (session == null ? "" : " on " + session) + "]";
     }
 }

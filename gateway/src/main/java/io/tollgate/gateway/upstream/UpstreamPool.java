@@ -1,10 +1,12 @@
 package io.tollgate.gateway.upstream;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.tollgate.gateway.metrics.UpstreamStats;
 
 /**
@@ -13,6 +15,10 @@ import io.tollgate.gateway.metrics.UpstreamStats;
  * <p>Each event loop has its own pool per cluster, so a downstream connection borrows an upstream connection owned by
  * the same thread: no locks, no handoff. Idle connections are reused most-recently-used first (warm TCP windows,
  * fewer stale sockets), and evicted after the cluster's idle timeout by {@link #sweep}.
+ *
+ * <p>An HTTP/2 cluster keeps {@link Http2UpstreamSession}s instead: each exchange opens a stream on the newest
+ * connection to its endpoint that accepts one, and a new connection is made only when none does (so normally one
+ * per endpoint per loop). The gauges then count streams in use (active) and connections without streams (idle).
  *
  * <ul>
  *   <li>Threading: confined to its event loop.</li>
@@ -25,6 +31,8 @@ public final class UpstreamPool {
     private final int loopIndex;
     private final Bootstrap bootstrap;
     private final ArrayDeque<UpstreamConnection>[] idleByEndpoint;
+    /** HTTP/2 connections by endpoint, oldest first; null for an HTTP/1.1 cluster. */
+    private final ArrayList<Http2UpstreamSession>[] sessionsByEndpoint;
     private final UpstreamStats stats;
     private int cursor;
     private int active;
@@ -42,7 +50,13 @@ public final class UpstreamPool {
         this.stats = cluster.stats();
         this.idleByEndpoint = new ArrayDeque[cluster.endpointCount()];
         for (int i = 0; i < idleByEndpoint.length; i++) {
-            idleByEndpoint[i] = new ArrayDeque<>(Math.max(4, Math.min(cluster.maxIdlePerLoop(), 256)));
+            idleByEndpoint[i] = new ArrayDeque<>(cluster.http2() ? 1 : Math.max(4, Math.min(cluster.maxIdlePerLoop(), 256)));
+        }
+        this.sessionsByEndpoint = cluster.http2() ? new ArrayList[cluster.endpointCount()] : null;
+        if (sessionsByEndpoint != null) {
+            for (int i = 0; i < sessionsByEndpoint.length; i++) {
+                sessionsByEndpoint[i] = new ArrayList<>(2);
+            }
         }
         // Loops start with stagger so that loops do not all hit endpoint 0 first.
         this.cursor = loopIndex;
@@ -62,6 +76,9 @@ public final class UpstreamPool {
      * (the caller then uses {@link #connect}).
      */
     public UpstreamConnection acquireIdle(Endpoint endpoint, UpstreamListener owner, long nowNs) {
+        if (sessionsByEndpoint != null) {
+            return null; // every exchange gets a new stream, opened through connect()
+        }
         final ArrayDeque<UpstreamConnection> idleHere = idleByEndpoint[endpoint.index()];
         UpstreamConnection c;
         while ((c = idleHere.pollFirst()) != null) {
@@ -86,7 +103,7 @@ public final class UpstreamPool {
      * treat the returned-to-be connection as its own: it passes it in.
      */
     public UpstreamConnection newConnection(Endpoint endpoint, UpstreamListener owner) {
-        final UpstreamConnection c = new UpstreamConnection(this, endpoint);
+        final UpstreamConnection c = new UpstreamConnection(this, endpoint, sessionsByEndpoint != null);
         c.attach(owner);
         active++;
         publish();
@@ -95,6 +112,10 @@ public final class UpstreamPool {
 
     /** Starts connecting a connection made by {@link #newConnection}. */
     public void connect(UpstreamConnection c) {
+        if (sessionsByEndpoint != null) {
+            openStream(c);
+            return;
+        }
         if (!cluster.tls()) {
             bootstrap.handler(c).connect(c.endpoint().address()).addListener(c);
             return;
@@ -116,6 +137,11 @@ public final class UpstreamPool {
     public void release(UpstreamConnection c, boolean reusable, long nowNs) {
         c.attach(null);
         active--;
+        if (c.isStream()) {
+            c.close(); // an HTTP/2 stream ends with its exchange (a reset if it had not ended both ways)
+            publish();
+            return;
+        }
         if (!c.connected()) {
             publish();
             return; // operationComplete() will offer it to the pool, or drop it
@@ -146,6 +172,65 @@ public final class UpstreamPool {
         }
     }
 
+    // ------------------------------------------------------------------------------------------------------------
+    // HTTP/2
+
+    /** A stream for {@code c} on a connection to its endpoint that accepts one, or on a new connection. */
+    private void openStream(UpstreamConnection c) {
+        final Endpoint endpoint = c.endpoint();
+        final ArrayList<Http2UpstreamSession> sessions = sessionsByEndpoint[endpoint.index()];
+        for (int i = sessions.size() - 1; i >= 0; i--) {
+            final Http2UpstreamSession s = sessions.get(i);
+            if (s.accepts()) {
+                s.openStream(c);
+                return;
+            }
+        }
+        final Http2UpstreamSession s = new Http2UpstreamSession(this, endpoint, cluster.tls());
+        sessions.add(s);
+        s.openStream(c); // waits for the connection
+        bootstrap.handler(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                if (cluster.tls()) {
+                    ch.pipeline().addLast(cluster.newTlsHandler(ch.alloc(), endpoint));
+                }
+                ch.pipeline().addLast(cluster.newHttp2Codec(),
+                        new Http2MultiplexHandler(Http2UpstreamSession.RefuseInboundStreams.INSTANCE), s);
+            }
+        }).connect(endpoint.address()).addListener(s);
+    }
+
+    void onSessionConnected() {
+        stats.onConnect();
+    }
+
+    void onSessionFailed(Http2UpstreamSession s) {
+        stats.onConnectFailure();
+        stats.onError(UpstreamStats.REFUSED);
+        sessionsByEndpoint[s.endpoint().index()].remove(s);
+    }
+
+    void onSessionClosed(Http2UpstreamSession s) {
+        sessionsByEndpoint[s.endpoint().index()].remove(s);
+    }
+
+    /** A stream could not be opened: its exchange, if still there, hears of it as a failed connect. */
+    void onStreamFailed(UpstreamConnection c) {
+        if (c.owner() != null) {
+            c.attach(null);
+            active--;
+            publish();
+        }
+    }
+
+    /** A stream opened (or its connection made) after its exchange had gone: nothing more to do with it. */
+    void onStreamAbandoned(UpstreamConnection c) {
+        c.close();
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+
     void onConnected(UpstreamConnection c) {
         stats.onConnect();
     }
@@ -169,6 +254,19 @@ public final class UpstreamPool {
 
     /** Closes idle connections older than the cluster's idle timeout; called about once a second. */
     public void sweep(long nowNs) {
+        if (sessionsByEndpoint != null) {
+            idle = 0;
+            for (ArrayList<Http2UpstreamSession> sessions : sessionsByEndpoint) {
+                for (int i = sessions.size() - 1; i >= 0; i--) {
+                    final Http2UpstreamSession s = sessions.get(i);
+                    if (s.idle() && nowNs - s.idleSinceNs >= cluster.idleTimeoutNs()) {
+                        s.close(); // channelInactive takes it off the list
+                    } else if (s.idle()) {
+                        idle++;
+                    }
+                }
+            }
+        }
         for (ArrayDeque<UpstreamConnection> idleHere : idleByEndpoint) {
             UpstreamConnection oldest;
             while ((oldest = idleHere.peekLast()) != null && nowNs - oldest.idleSinceNs >= cluster.idleTimeoutNs()) {
@@ -182,6 +280,15 @@ public final class UpstreamPool {
 
     /** Closes every idle connection (shutdown). */
     public void closeIdle() {
+        if (sessionsByEndpoint != null) {
+            for (ArrayList<Http2UpstreamSession> sessions : sessionsByEndpoint) {
+                for (Http2UpstreamSession s : new ArrayList<>(sessions)) {
+                    if (s.idle()) {
+                        s.close();
+                    }
+                }
+            }
+        }
         for (ArrayDeque<UpstreamConnection> idleHere : idleByEndpoint) {
             UpstreamConnection c;
             while ((c = idleHere.pollFirst()) != null) {

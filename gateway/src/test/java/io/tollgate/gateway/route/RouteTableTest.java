@@ -36,7 +36,7 @@ class RouteTableTest {
                 + "]}\n", "routes.conf");
         final GatewayMetrics metrics = new GatewayMetrics();
         final UpstreamCluster app = new UpstreamCluster(0, settings.upstreams().get(0),
-                metrics.upstreamStats("app", 1));
+                metrics.upstreamStats("app", 1), 10_000, settings.http());
         table = RouteTableCompiler.compile(settings.routes(), new UpstreamCluster[] {app}, metrics, 1);
     }
 
