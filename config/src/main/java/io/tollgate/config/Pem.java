@@ -11,8 +11,10 @@ import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.Signature;
+import java.security.cert.CRLException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
@@ -70,6 +72,32 @@ final class Pem {
         }
         if (out.isEmpty()) {
             throw new IllegalArgumentException("no PEM certificate in it (expected -----BEGIN CERTIFICATE-----)");
+        }
+        return out;
+    }
+
+    /** The CRLs ({@code BEGIN X509 CRL} blocks) of a PEM file, as written; at least one. */
+    static List<X509CRL> readCrls(Path file) {
+        final List<X509CRL> out = new ArrayList<>();
+        final CertificateFactory factory;
+        try {
+            factory = CertificateFactory.getInstance("X.509");
+        } catch (CertificateException e) {
+            throw new IllegalStateException("the JDK has no X.509 certificate factory", e);
+        }
+        final Matcher m = BLOCK.matcher(read(file));
+        while (m.find()) {
+            if (!m.group(1).equals("X509 CRL")) {
+                continue; // the issuer's certificate next to its CRL is common (CA bundles)
+            }
+            try {
+                out.add((X509CRL) factory.generateCRL(new ByteArrayInputStream(decode(m, file))));
+            } catch (CRLException e) {
+                throw new IllegalArgumentException("CRL " + (out.size() + 1) + " cannot be parsed: " + e.getMessage());
+            }
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException("no PEM CRL in it (expected -----BEGIN X509 CRL-----)");
         }
         return out;
     }

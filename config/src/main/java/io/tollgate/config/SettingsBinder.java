@@ -402,14 +402,17 @@ final class SettingsBinder {
                 }
             }
         }
+        final TlsRevocationAndTicketsBinder.Bound more = template ? null
+                : TlsRevocationAndTicketsBinder.bind(r, clientAuth, clientCaOk ? clientCa : null);
         r.finish();
         if (template || certificate == null || protocols == null || ciphers == null || handshakeNs == null
                 || sni == null || clientAuth == null || identity == null || reloadNs == null || !clientCaOk
-                || ticketNs == null || ticketNs < 60_000_000_000L || !ocspOk) {
+                || ticketNs == null || ticketNs < 60_000_000_000L || !ocspOk || more == null) {
             return null;
         }
         return new TlsSettings(certificate, protocols, ciphers, handshakeNs, sni, clientAuth, clientCaFile, clientCa,
-                identity, reloadNs, ticketNs, ocspFile);
+                identity, reloadNs, ticketNs, ocspFile, more.clientCrlFile(), more.clientCrl(),
+                more.sessionTicketKeysFile(), more.sessionTicketKeys());
     }
 
     /** {@code cert-chain} and {@code private-key} of {@code r}, both required. */

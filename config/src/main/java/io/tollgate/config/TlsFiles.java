@@ -3,11 +3,15 @@ package io.tollgate.config;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
 import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateNotYetValidException;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Date;
 import java.util.List;
 
 /**
@@ -95,6 +99,107 @@ public final class TlsFiles {
     public static List<X509Certificate> rereadClientCa(Path file) {
         try {
             return readClientCa(file);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage());
+        }
+    }
+
+    /** Extension OID of a delta CRL (RFC 5280 5.2.4): only complete CRLs are read. */
+    private static final String DELTA_CRL_INDICATOR = "2.5.29.27";
+
+    /**
+     * The CRLs of a client CRL file, each checked against the client CAs: issued by one of them (by name), signed by
+     * it (the signature verifies with its public key), a complete CRL (not a delta), and not past its nextUpdate at
+     * {@code now}. A CRL that fails any of these would make revocation decisions nobody can vouch for, so the whole
+     * file is refused.
+     *
+     * @throws IllegalArgumentException naming the CRL (1-based, in file order) and its issuer
+     */
+    public static List<X509CRL> readClientCrl(Path file, List<X509Certificate> clientCa, Date now) {
+        final List<X509CRL> crls = Pem.readCrls(file);
+        for (int i = 0; i < crls.size(); i++) {
+            final X509CRL crl = crls.get(i);
+            final String which = "CRL " + (i + 1) + " (issuer " + crl.getIssuerX500Principal().getName() + ")";
+            boolean named = false;
+            boolean verified = false;
+            for (X509Certificate ca : clientCa) {
+                if (ca.getSubjectX500Principal().equals(crl.getIssuerX500Principal())) {
+                    named = true;
+                    try {
+                        crl.verify(ca.getPublicKey());
+                        verified = true;
+                        break;
+                    } catch (GeneralSecurityException e) {
+                        // another CA of the same name may have signed it; reported below when none did
+                    }
+                }
+            }
+            if (!named) {
+                throw new IllegalArgumentException(which + " is not issued by a certificate of client-ca");
+            }
+            if (!verified) {
+                throw new IllegalArgumentException(which + ": its signature does not verify with the client-ca "
+                        + "certificate of that name");
+            }
+            if (crl.getCriticalExtensionOIDs() != null && crl.getCriticalExtensionOIDs().contains(DELTA_CRL_INDICATOR)) {
+                throw new IllegalArgumentException(which + " is a delta CRL; give the complete CRL");
+            }
+            if (crl.getNextUpdate() != null && now.after(crl.getNextUpdate())) {
+                throw new IllegalArgumentException(which + " is past its next update ("
+                        + crl.getNextUpdate().toInstant() + "): fetch a current CRL from the CA");
+            }
+        }
+        return crls;
+    }
+
+    /** {@link #readClientCrl} with the file named in the message. Used by the live reload. */
+    public static List<X509CRL> rereadClientCrl(Path file, List<X509Certificate> clientCa, Date now) {
+        try {
+            return readClientCrl(file, clientCa, now);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage());
+        }
+    }
+
+    /** More keys than anyone rotates through: a bigger file is a mistake (the wrong file). */
+    private static final int MAX_SESSION_TICKET_KEYS = 64;
+
+    /**
+     * The keys of a session-ticket key file: the concatenation of one or more 80-byte keys in nginx's layout
+     * ({@link SessionTicketKey}), the first of which encrypts new tickets; all decrypt.
+     *
+     * @throws IllegalArgumentException when the size is not a whole number of keys (1 to 64)
+     */
+    public static List<SessionTicketKey> readSessionTicketKeys(Path file) {
+        final byte[] bytes;
+        try {
+            if (!Files.isRegularFile(file)) {
+                throw new IllegalArgumentException("no such file");
+            }
+            if (Files.size(file) > (long) MAX_SESSION_TICKET_KEYS * SessionTicketKey.FILE_BYTES) {
+                throw new IllegalArgumentException("larger than " + MAX_SESSION_TICKET_KEYS + " keys of "
+                        + SessionTicketKey.FILE_BYTES + " bytes");
+            }
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot be read: " + e.getMessage());
+        }
+        if (bytes.length == 0 || bytes.length % SessionTicketKey.FILE_BYTES != 0) {
+            throw new IllegalArgumentException("expected one or more " + SessionTicketKey.FILE_BYTES + "-byte keys "
+                    + "(binary, nginx ssl_session_ticket_key layout: openssl rand 80), got " + bytes.length + " bytes");
+        }
+        final List<SessionTicketKey> out = new ArrayList<>(bytes.length / SessionTicketKey.FILE_BYTES);
+        for (int p = 0; p < bytes.length; p += SessionTicketKey.FILE_BYTES) {
+            out.add(new SessionTicketKey(Arrays.copyOfRange(bytes, p, p + SessionTicketKey.FILE_BYTES)));
+        }
+        Arrays.fill(bytes, (byte) 0);
+        return out;
+    }
+
+    /** {@link #readSessionTicketKeys} with the file named in the message. Used by the live reload. */
+    public static List<SessionTicketKey> rereadSessionTicketKeys(Path file) {
+        try {
+            return readSessionTicketKeys(file);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(file + ": " + e.getMessage());
         }

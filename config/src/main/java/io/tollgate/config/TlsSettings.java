@@ -1,6 +1,7 @@
 package io.tollgate.config;
 
 import java.nio.file.Path;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +28,12 @@ import java.util.concurrent.TimeUnit;
  *                           one more period, so a ticket lives at most two periods)
  * @param ocspResponseFile   DER OCSP response for the default certificate, stapled to handshakes that ask
  *                           (status_request); re-read with the certificates; null: no stapling
+ * @param clientCrlFile      absolute path of the PEM file of CRLs of the client CAs; null: no revocation check
+ *                           (only with {@link ClientAuth#OPTIONAL} or {@link ClientAuth#REQUIRED})
+ * @param clientCrl          the CRLs read from it, each verified against a client CA and current when read
+ * @param sessionTicketKeysFile absolute path of the fleet-shared session-ticket key file; null: random keys
+ *                           rotated every {@link #ticketKeyRotationNs()}
+ * @param sessionTicketKeys  the keys read from it, the first encrypts, all decrypt; empty when no file
  */
 public record TlsSettings(
         TlsCertificate certificate,
@@ -40,7 +47,11 @@ public record TlsSettings(
         ClientIdentityHeaders forwardClientIdentity,
         long reloadIntervalNs,
         long ticketKeyRotationNs,
-        Path ocspResponseFile) {
+        Path ocspResponseFile,
+        Path clientCrlFile,
+        List<X509CRL> clientCrl,
+        Path sessionTicketKeysFile,
+        List<SessionTicketKey> sessionTicketKeys) {
 
     /** The default reload interval, as in reference.conf. */
     public static final long DEFAULT_RELOAD_INTERVAL_NS = TimeUnit.SECONDS.toNanos(5);
@@ -52,6 +63,14 @@ public record TlsSettings(
         ciphers = List.copyOf(ciphers);
         sni = List.copyOf(sni);
         clientCa = List.copyOf(clientCa);
+        clientCrl = List.copyOf(clientCrl);
+        sessionTicketKeys = List.copyOf(sessionTicketKeys);
+        if (clientAuth == ClientAuth.NONE && !clientCrl.isEmpty()) {
+            throw new IllegalArgumentException("client CRLs need client-auth optional or required");
+        }
+        if ((sessionTicketKeysFile == null) != sessionTicketKeys.isEmpty()) {
+            throw new IllegalArgumentException("session-ticket keys and their file go together");
+        }
         if (clientAuth != ClientAuth.NONE && clientCa.isEmpty()) {
             throw new IllegalArgumentException("client-auth " + clientAuth + " needs client CA certificates");
         }
@@ -62,13 +81,19 @@ public record TlsSettings(
                        long handshakeTimeoutNs, List<SniCertificateSettings> sni) {
         this(certificate, protocols, ciphers, handshakeTimeoutNs, sni, ClientAuth.NONE, null, List.of(),
                 new ClientIdentityHeaders("x-client-subject", "x-client-uri", "x-client-cert-sha256"),
-                DEFAULT_RELOAD_INTERVAL_NS, DEFAULT_TICKET_KEY_ROTATION_NS, null);
+                DEFAULT_RELOAD_INTERVAL_NS, DEFAULT_TICKET_KEY_ROTATION_NS, null,
+                null, List.of(), null, List.of());
     }
 
-    /** The same settings with other certificates and client CAs (a live reload: files re-read). */
+    /**
+     * The same settings with other certificates, client CAs, client CRLs and session-ticket keys (a live reload:
+     * files re-read).
+     */
     public TlsSettings withFiles(TlsCertificate newCertificate, List<SniCertificateSettings> newSni,
-                                 List<X509Certificate> newClientCa) {
+                                 List<X509Certificate> newClientCa, List<X509CRL> newClientCrl,
+                                 List<SessionTicketKey> newSessionTicketKeys) {
         return new TlsSettings(newCertificate, protocols, ciphers, handshakeTimeoutNs, newSni, clientAuth,
-                clientCaFile, newClientCa, forwardClientIdentity, reloadIntervalNs, ticketKeyRotationNs, ocspResponseFile);
+                clientCaFile, newClientCa, forwardClientIdentity, reloadIntervalNs, ticketKeyRotationNs, ocspResponseFile,
+                clientCrlFile, newClientCrl, sessionTicketKeysFile, newSessionTicketKeys);
     }
 }

@@ -252,7 +252,8 @@ public final class Gateway implements AutoCloseable {
     }
 
     /**
-     * Standing TLS reload failures, one line per listener. They do not make the gateway unready: the listener still
+     * Standing TLS reload failures, one line per listener, and settings the TLS provider cannot honour (shared
+     * session-ticket keys on the JDK provider). They do not make the gateway unready: the listener still
      * serves its previous, valid certificate, and taking every replica out of rotation because a new certificate file
      * was broken everywhere would turn a bad deploy into an outage. They show on {@code /readyz} (and in
      * {@code tollgate_tls_reload_failures_total}) for an operator or a probe to see.
@@ -265,6 +266,11 @@ public final class Gateway implements AutoCloseable {
                 sb = sb == null ? new StringBuilder() : sb.append('\n');
                 sb.append("tls reload failed on listener ").append(listener)
                         .append(" (serving the previous certificates): ").append(error);
+            }
+            final String warning = listenerTls.get(listener).standingWarning();
+            if (warning != null) {
+                sb = sb == null ? new StringBuilder() : sb.append('\n');
+                sb.append("tls listener ").append(listener).append(": ").append(warning);
             }
         }
         return sb == null ? null : sb.toString();

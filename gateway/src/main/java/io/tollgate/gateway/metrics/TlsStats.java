@@ -4,6 +4,7 @@ import java.nio.channels.ClosedChannelException;
 import java.security.cert.CertPathBuilderException;
 import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertificateException;
+import java.security.cert.CertificateRevokedException;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -32,6 +33,8 @@ import io.prometheus.metrics.core.datapoints.CounterDataPoint;
  *   <li>{@code protocol}: no common protocol version or cipher suite (an old client, TLS 1.1);</li>
  *   <li>{@code certificate}: the client rejected our certificate (an alert naming a certificate problem), or, on an
  *       mTLS listener, the client's certificate is missing or fails verification (another CA, expired);</li>
+ *   <li>{@code revoked}: on an mTLS listener with {@code client-crl}, the client's certificate (or an intermediate it
+ *       sent) is listed by its issuer's CRL (a cause of reason {@code REVOKED}, see {@code ClientCrlTrustManager});</li>
  *   <li>{@code closed}: the client closed the connection before the handshake ended;</li>
  *   <li>{@code other}: anything else.</li>
  * </ul>
@@ -47,13 +50,15 @@ public final class TlsStats {
     /** Label values of {@code tollgate_tls_handshakes_total{protocol}}; anything else counts as {@code other}. */
     static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2", "other"};
     /** Label values of {@code tollgate_tls_handshake_failures_total{reason}}, indexed by the constants below. */
-    public static final String[] FAILURE_REASONS = {"timeout", "not_tls", "protocol", "certificate", "closed", "other"};
+    public static final String[] FAILURE_REASONS = {"timeout", "not_tls", "protocol", "certificate", "closed", "other",
+        "revoked"};
     public static final int TIMEOUT = 0;
     public static final int NOT_TLS = 1;
     public static final int PROTOCOL = 2;
     public static final int CERTIFICATE = 3;
     public static final int CLOSED = 4;
     public static final int OTHER = 5;
+    public static final int REVOKED = 6;
 
     private static final Logger LOG = Logger.getLogger(TlsStats.class.getName());
     private static final long LOG_INTERVAL_NS = TimeUnit.MINUTES.toNanos(1);
@@ -140,6 +145,13 @@ public final class TlsStats {
 
     /** Sorts a handshake's cause into {@link #FAILURE_REASONS}; see the class comment. */
     public static int reasonOf(Throwable cause) {
+        // First, as the revocation is wrapped in the CertificateException the loop below counts as "certificate".
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof CertificateRevokedException || t instanceof CertPathValidatorException e
+                    && e.getReason() == CertPathValidatorException.BasicReason.REVOKED) {
+                return REVOKED;
+            }
+        }
         for (Throwable t = cause; t != null; t = t.getCause()) {
             if (t instanceof SslHandshakeTimeoutException) {
                 return TIMEOUT;

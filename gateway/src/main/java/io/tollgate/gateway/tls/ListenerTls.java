@@ -1,8 +1,11 @@
 package io.tollgate.gateway.tls;
 
 import java.security.SecureRandom;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Date;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
@@ -26,6 +29,7 @@ import io.netty.handler.ssl.SslProvider;
 import io.netty.util.DomainWildcardMappingBuilder;
 import io.netty.util.Mapping;
 import io.netty.util.ReferenceCountUtil;
+import io.tollgate.config.SessionTicketKey;
 import io.tollgate.config.SniCertificateSettings;
 import io.tollgate.config.TlsFiles;
 import io.tollgate.config.TlsCertificate;
@@ -51,13 +55,17 @@ import io.tollgate.config.TlsSettings;
  *       never speaks is closed after it (the SniHandler before the ClientHello, its SslHandler after).</li>
  *   <li>ALPN offers {@code http/1.1} only; a client that offers only {@code h2} still gets a handshake
  *       (no ALPN selected) and HTTP/1.1, as the RFC 7301 fallback allows.</li>
- *   <li>Resumption: the provider's defaults, untouched. With BoringSSL that is the server session cache (TLS 1.2
- *       session IDs) and session tickets (TLS 1.2 and 1.3) under keys BoringSSL generates and rotates per context,
- *       so a ticket resumes only on the instance (and certificate) that issued it. Shared, operator-rotated ticket
- *       keys for a fleet are a later issue.</li>
+ *   <li>Resumption (OpenSSL provider): the server session cache (TLS 1.2 session IDs) and session tickets (TLS 1.2
+ *       and 1.3). Ticket keys are either random, per instance, replaced every {@code session-ticket-key-rotation}
+ *       ({@link #rotateTicketKeys}), or, with {@code session-ticket-keys}, the operator's keys from a file shared by
+ *       the fleet (a ticket from one instance resumes on any other), re-read on {@link #reload} and never rotated
+ *       here. Either way every context of the listener holds the same keys. The JDK provider keeps its own keys:
+ *       a key file is then ignored, logged at SEVERE and reported by {@link #standingWarning}.</li>
  *   <li>Client certificates ({@code client-auth = optional | required}): every context asks for them and verifies
  *       them against the listener's {@code client-ca} certificates (the JDK's PKIX trust manager: chain, validity,
- *       extended key usage). The verified identity is read by {@code DownstreamConnection} after the handshake.</li>
+ *       extended key usage), and with {@code client-crl} refuse certificates their issuer's CRL lists
+ *       ({@link ClientCrlTrustManager}). The verified identity is read by {@code DownstreamConnection} after the
+ *       handshake.</li>
  *   <li>Live reload: {@link #reload} builds a complete new set of contexts from re-read files and swaps it in with
  *       one volatile write. Each new connection reads the set once in {@link #newHandler}; an established
  *       connection keeps the engine (and certificate) it was made with. {@link TlsReloader} calls it.</li>
@@ -100,12 +108,18 @@ public final class ListenerTls {
     private volatile Contexts contexts;
 
     private final boolean offerH2;
-    /** Session-ticket keys, newest first (it encrypts; the older one only decrypts); null off OpenSSL. */
+    /** Session-ticket keys, the first encrypts, all decrypt; null off OpenSSL. */
     private volatile OpenSslSessionTicketKey[] ticketKeys;
+    /** Whether {@link #ticketKeys} come from the listener's key file (then they are not rotated here). */
+    private final boolean sharedTicketKeys;
+    /** A setting the provider cannot honour, for /readyz; null when none. */
+    private final String standingWarning;
 
     private ListenerTls(String listener, SslProvider provider, Contexts contexts, long handshakeTimeoutMs,
-                        boolean offerH2) {
+                        boolean offerH2, String standingWarning) {
         this.offerH2 = offerH2;
+        this.sharedTicketKeys = contexts.settings().sessionTicketKeysFile() != null;
+        this.standingWarning = standingWarning;
         this.listener = listener;
         this.provider = provider;
         this.contexts = contexts;
@@ -124,13 +138,51 @@ public final class ListenerTls {
 
     /** @param offerH2 advertise {@code h2} before {@code http/1.1} by ALPN */
     public static ListenerTls build(String listener, TlsSettings settings, SslProvider provider, boolean offerH2) {
+        String warning = null;
+        if (settings.sessionTicketKeysFile() != null && provider == SslProvider.JDK) {
+            warning = "session-ticket-keys (" + settings.sessionTicketKeysFile() + ") is ignored: shared ticket keys "
+                    + "need the OpenSSL provider and the JDK provider is in use; sessions resume only on the "
+                    + "instance that issued them";
+            // SEVERE, not WARNING: a fleet that counts on shared keys silently loses cross-instance resumption.
+            LOG.severe("listener " + listener + ": " + warning);
+        }
         final ListenerTls tls = new ListenerTls(listener, provider, contexts(listener, settings, provider, offerH2),
-                Math.max(1, TimeUnit.NANOSECONDS.toMillis(settings.handshakeTimeoutNs())), offerH2);
+                Math.max(1, TimeUnit.NANOSECONDS.toMillis(settings.handshakeTimeoutNs())), offerH2, warning);
         if (provider != SslProvider.JDK) {
-            tls.ticketKeys = new OpenSslSessionTicketKey[] {newTicketKey()};
+            tls.ticketKeys = tls.sharedTicketKeys ? openSslKeys(settings.sessionTicketKeys())
+                    : new OpenSslSessionTicketKey[] {newTicketKey()};
             tls.applyTicketKeys(tls.contexts);
         }
         return tls;
+    }
+
+    /**
+     * The file's keys for BoringSSL's ticket callback, which seals with AES-128-CBC and HMAC-SHA256 under 16-byte
+     * keys: the first 16 bytes of each of nginx's 32-byte secrets (still 128 bits of the operator's randomness).
+     */
+    private static OpenSslSessionTicketKey[] openSslKeys(List<SessionTicketKey> keys) {
+        final OpenSslSessionTicketKey[] out = new OpenSslSessionTicketKey[keys.size()];
+        for (int i = 0; i < out.length; i++) {
+            final SessionTicketKey k = keys.get(i);
+            out[i] = new OpenSslSessionTicketKey(k.name(),
+                    Arrays.copyOf(k.hmacSecret(), OpenSslSessionTicketKey.HMAC_KEY_SIZE),
+                    Arrays.copyOf(k.aesSecret(), OpenSslSessionTicketKey.AES_KEY_SIZE));
+        }
+        return out;
+    }
+
+    /**
+     * A setting of this listener that the TLS provider cannot honour (shared ticket keys on the JDK provider), for
+     * {@code /readyz}; null when there is none. It does not make the gateway unready: TLS works, only resumption
+     * across instances does not.
+     */
+    public String standingWarning() {
+        return standingWarning;
+    }
+
+    /** Whether {@link #rotateTicketKeys} replaces keys: random keys on OpenSSL; not a key file's, not the JDK's. */
+    public boolean rotatesTicketKeys() {
+        return ticketKeys != null && !sharedTicketKeys;
     }
 
     /**
@@ -139,8 +191,8 @@ public final class ListenerTls {
      */
     public void rotateTicketKeys() {
         final OpenSslSessionTicketKey[] current = ticketKeys;
-        if (current == null) {
-            return;
+        if (current == null || sharedTicketKeys) {
+            return; // the JDK's own keys, or the operator's: rotated by rewriting the file
         }
         ticketKeys = new OpenSslSessionTicketKey[] {newTicketKey(), current[0]};
         applyTicketKeys(contexts);
@@ -207,8 +259,9 @@ public final class ListenerTls {
     }
 
     /**
-     * Re-reads every file of the listener (certificates, keys, client CA) with the checks of the config load, builds
-     * new contexts and swaps them in for new connections. On any failure nothing changes.
+     * Re-reads every file of the listener (certificates, keys, client CA, client CRL, session-ticket keys) with the
+     * checks of the config load, builds new contexts and swaps them in for new connections. On any failure nothing
+     * changes: the previous certificates, CRLs and ticket keys stay in force.
      * Threading: the reload thread (one caller at a time).
      *
      * @throws IllegalArgumentException naming the file, when a file fails a check
@@ -225,8 +278,17 @@ public final class ListenerTls {
         }
         final List<X509Certificate> clientCa = current.clientCaFile() == null ? current.clientCa()
                 : TlsFiles.rereadClientCa(current.clientCaFile());
-        final Contexts next = contexts(listener, current.withFiles(certificate, sni, clientCa), provider, offerH2);
-        applyTicketKeys(next); // resumption survives a certificate reload
+        // Checked against the CAs just read: a CA replaced with a new key needs a CRL signed by that key.
+        final List<X509CRL> clientCrl = current.clientCrlFile() == null ? current.clientCrl()
+                : TlsFiles.rereadClientCrl(current.clientCrlFile(), clientCa, new Date());
+        final List<SessionTicketKey> sharedKeys = current.sessionTicketKeysFile() == null ? current.sessionTicketKeys()
+                : TlsFiles.rereadSessionTicketKeys(current.sessionTicketKeysFile());
+        final Contexts next = contexts(listener, current.withFiles(certificate, sni, clientCa, clientCrl, sharedKeys),
+                provider, offerH2);
+        if (sharedTicketKeys && ticketKeys != null) {
+            ticketKeys = openSslKeys(sharedKeys);
+        }
+        applyTicketKeys(next); // resumption survives a certificate reload; a rewritten key file takes effect
         contexts = next;
     }
 
@@ -260,10 +322,8 @@ public final class ListenerTls {
                     .applicationProtocolConfig(offerH2 ? ALPN_H2_HTTP11 : ALPN_HTTP11)
                     .enableOcsp(staple);
             switch (settings.clientAuth()) {
-                case OPTIONAL -> builder.clientAuth(ClientAuth.OPTIONAL)
-                        .trustManager(settings.clientCa().toArray(new X509Certificate[0]));
-                case REQUIRED -> builder.clientAuth(ClientAuth.REQUIRE)
-                        .trustManager(settings.clientCa().toArray(new X509Certificate[0]));
+                case OPTIONAL -> clientTrust(builder.clientAuth(ClientAuth.OPTIONAL), settings);
+                case REQUIRED -> clientTrust(builder.clientAuth(ClientAuth.REQUIRE), settings);
                 case NONE -> builder.clientAuth(ClientAuth.NONE);
             }
             context = builder.build();
@@ -283,6 +343,14 @@ public final class ListenerTls {
                     + TlsProviders.label(provider) + " provider: " + String.join(", ", unknown));
         }
         return context;
+    }
+
+    private static void clientTrust(SslContextBuilder builder, TlsSettings settings) {
+        if (settings.clientCrl().isEmpty()) {
+            builder.trustManager(settings.clientCa().toArray(new X509Certificate[0]));
+        } else {
+            builder.trustManager(new ClientCrlTrustManager(settings.clientCa(), settings.clientCrl()));
+        }
     }
 
     /**

@@ -18,7 +18,7 @@ import io.tollgate.gateway.metrics.TlsStats;
 
 /**
  * Live certificate reload: one daemon thread per gateway polls the files of every TLS listener (certificate chains,
- * keys, client CA, OCSP response) for changes of modification time or size, and when they change re-reads them with the checks of
+ * keys, client CA, client CRL, OCSP response, shared session-ticket keys) for changes of modification time or size, and when they change re-reads them with the checks of
  * the config load and swaps new contexts into the listener ({@link ListenerTls#reload}).
  *
  * <pre>{@code
@@ -37,8 +37,8 @@ import io.tollgate.gateway.metrics.TlsStats;
  *       retried until a file changes again.</li>
  * </ul>
  *
- * <p>The same thread replaces each listener's session-ticket key on its rotation period
- * ({@link ListenerTls#rotateTicketKeys}).
+ * <p>The same thread replaces each listener's random session-ticket key on its rotation period
+ * ({@link ListenerTls#rotateTicketKeys}); a listener with a shared key file gets its keys from the file, on change.
  *
  * <p>Threading: the state below is confined to the reload thread; {@link #close} from any thread. Allocation:
  * a few objects per listener per poll (off the event loops).
@@ -114,11 +114,14 @@ public final class TlsReloader implements AutoCloseable {
                     }
                     s.nextCheckNs = nowNs + s.intervalNs;
                 }
+                nextNs = s.nextCheckNs - nextNs < 0 ? s.nextCheckNs : nextNs;
+                if (!s.watched.tls().rotatesTicketKeys()) {
+                    continue; // a shared key file (rotated by rewriting it, see poll) or the JDK's own keys
+                }
                 if (nowNs - s.nextTicketRotationNs >= 0) {
                     s.watched.tls().rotateTicketKeys();
                     s.nextTicketRotationNs = nowNs + s.watched.tls().ticketKeyRotationNs();
                 }
-                nextNs = s.nextCheckNs - nextNs < 0 ? s.nextCheckNs : nextNs;
                 nextNs = s.nextTicketRotationNs - nextNs < 0 ? s.nextTicketRotationNs : nextNs;
             }
             final long sleepNs = nextNs - System.nanoTime();
@@ -149,8 +152,8 @@ public final class TlsReloader implements AutoCloseable {
             s.watched.tls().reload();
         } catch (IllegalArgumentException | IllegalStateException e) {
             s.watched.stats().onReloadFailure(e.getMessage());
-            LOG.warning(() -> "TLS reload of listener " + listener + " failed, keeping the previous certificates: "
-                    + e.getMessage());
+            LOG.warning(() -> "TLS reload of listener " + listener + " failed, keeping the previous certificates, CRLs "
+                    + "and ticket keys: " + e.getMessage());
             return;
         }
         s.watched.stats().onReload();
@@ -180,6 +183,12 @@ public final class TlsReloader implements AutoCloseable {
         }
         if (settings.ocspResponseFile() != null) {
             out.add(settings.ocspResponseFile());
+        }
+        if (settings.clientCrlFile() != null) {
+            out.add(settings.clientCrlFile());
+        }
+        if (settings.sessionTicketKeysFile() != null) {
+            out.add(settings.sessionTicketKeysFile());
         }
         return out;
     }

@@ -38,5 +38,11 @@ class TlsFailureReasonTest {
         untrusted.initCause(new java.security.cert.CertificateException("PKIX path building failed",
                 new java.security.cert.CertPathBuilderException("unable to find valid certification path")));
         assertEquals(TlsStats.CERTIFICATE, TlsStats.reasonOf(untrusted));
+        // client-crl: the revocation rides in the same CertificateException, as a cause of reason REVOKED
+        final SSLHandshakeException revoked = new SSLHandshakeException("General OpenSslEngine problem");
+        revoked.initCause(new java.security.cert.CertificateException("client certificate CN=x is revoked",
+                new java.security.cert.CertPathValidatorException("revoked", null, null, -1,
+                        java.security.cert.CertPathValidatorException.BasicReason.REVOKED)));
+        assertEquals(TlsStats.REVOKED, TlsStats.reasonOf(revoked));
     }
 }

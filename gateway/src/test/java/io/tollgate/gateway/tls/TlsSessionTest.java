@@ -67,11 +67,18 @@ class TlsSessionTest {
         }
     }
 
-    /** One s_client session that sends a request and waits for the answer (TLS 1.3 tickets follow the handshake). */
     private static String sClient(String... extra) throws IOException, InterruptedException {
+        return sClient(gateway.gateway().port("main"), extra);
+    }
+
+    /**
+     * One s_client session to a listener of direct-response 200s that sends a request and waits for the answer
+     * (TLS 1.3 tickets follow the handshake). Skips the test where openssl is not installed.
+     */
+    static String sClient(int port, String... extra) throws IOException, InterruptedException {
         Assumptions.assumeTrue(opensslAvailable(), "openssl is not installed");
         final List<String> command = new ArrayList<>(List.of("openssl", "s_client", "-connect",
-                "127.0.0.1:" + gateway.gateway().port("main"), "-servername", "localhost", "-CAfile", pem("ca.pem"),
+                "127.0.0.1:" + port, "-servername", "localhost", "-CAfile", pem("ca.pem"),
                 "-verify_return_error", "-crlf", "-ign_eof"));
         command.addAll(List.of(extra));
         final Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
