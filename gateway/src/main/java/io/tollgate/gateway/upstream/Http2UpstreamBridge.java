@@ -14,6 +14,8 @@ import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2FrameStreamException;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
@@ -429,6 +431,18 @@ final class Http2UpstreamBridge extends ChannelDuplexHandler implements ChunkedD
             }
         }
         frame.release();
+    }
+
+    /** Netty's codec found the stream malformed (a forbidden field, a DATA length that lies): the upstream's fault. */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof Http2FrameStreamException || cause instanceof Http2Exception) {
+            if (responseState != RS_DONE) {
+                protocolError();
+            }
+            return;
+        }
+        ctx.fireExceptionCaught(cause);
     }
 
     /** The response cannot be carried: reset the stream and let the exchange report it as the upstream's fault. */

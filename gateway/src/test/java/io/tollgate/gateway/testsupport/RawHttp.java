@@ -59,6 +59,7 @@ public final class RawHttp implements AutoCloseable {
         final String cl = partial.header("content-length");
         final String te = partial.header("transfer-encoding");
         String body = "";
+        final StringBuilder trailers = new StringBuilder();
         if (!withBody) {
             return partial;
         }
@@ -67,8 +68,9 @@ public final class RawHttp implements AutoCloseable {
             while (true) {
                 final int n = Integer.parseInt(readLine().split(";")[0], 16);
                 if (n == 0) {
-                    while (!readLine().isEmpty()) {
-                        // trailers
+                    String line;
+                    while (!(line = readLine()).isEmpty()) {
+                        trailers.append(line).append("\r\n");
                     }
                     break;
                 }
@@ -79,7 +81,7 @@ public final class RawHttp implements AutoCloseable {
         } else if (cl != null) {
             body = new String(in.readNBytes(Integer.parseInt(cl)), StandardCharsets.ISO_8859_1);
         }
-        return new Response(headText, body);
+        return new Response(headText, body, trailers.toString());
     }
 
     /** Reads until the peer closes; returns everything. */
@@ -119,7 +121,12 @@ public final class RawHttp implements AutoCloseable {
     }
 
     /** A response as text. */
-    public record Response(String head, String body) {
+    /** @param trailers a chunked body's trailer field lines, each with its CRLF; empty without */
+    public record Response(String head, String body, String trailers) {
+        public Response(String head, String body) {
+            this(head, body, "");
+        }
+
         public int status() {
             return Integer.parseInt(head.substring(9, 12));
         }
