@@ -50,15 +50,18 @@ final class Pem {
     private Pem() {
     }
 
-    /** The certificates of a PEM file, leaf first as written; at least one. */
-    static List<X509Certificate> readCertificates(Path file) {
-        final List<X509Certificate> out = new ArrayList<>();
-        final CertificateFactory factory;
+    private static CertificateFactory x509() {
         try {
-            factory = CertificateFactory.getInstance("X.509");
+            return CertificateFactory.getInstance("X.509");
         } catch (CertificateException e) {
             throw new IllegalStateException("the JDK has no X.509 certificate factory", e);
         }
+    }
+
+    /** The certificates of a PEM file, leaf first as written; at least one. */
+    static List<X509Certificate> readCertificates(Path file) {
+        final List<X509Certificate> out = new ArrayList<>();
+        final CertificateFactory factory = x509();
         final Matcher m = BLOCK.matcher(read(file));
         while (m.find()) {
             if (!m.group(1).equals("CERTIFICATE")) {
@@ -79,12 +82,7 @@ final class Pem {
     /** The CRLs ({@code BEGIN X509 CRL} blocks) of a PEM file, as written; at least one. */
     static List<X509CRL> readCrls(Path file) {
         final List<X509CRL> out = new ArrayList<>();
-        final CertificateFactory factory;
-        try {
-            factory = CertificateFactory.getInstance("X.509");
-        } catch (CertificateException e) {
-            throw new IllegalStateException("the JDK has no X.509 certificate factory", e);
-        }
+        final CertificateFactory factory = x509();
         final Matcher m = BLOCK.matcher(read(file));
         while (m.find()) {
             if (!m.group(1).equals("X509 CRL")) {
