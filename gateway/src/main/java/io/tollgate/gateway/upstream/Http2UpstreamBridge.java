@@ -87,10 +87,13 @@ final class Http2UpstreamBridge extends ChannelDuplexHandler implements ChunkedD
     private static final int RS_BODYLESS = 3;
     private static final int RS_DONE = 4;
 
-    private final RequestHeadParser requestParser;
-    private final RequestHead requestHead;
-    private final ChunkedDecoder requestChunks;
+    private final UpstreamPool pool;
     private final AsciiString scheme;
+    /** Borrowed from the loop's pool for the stream's life (see {@link Parsers}). */
+    private Parsers parsers;
+    private RequestHeadParser requestParser;
+    private RequestHead requestHead;
+    private ChunkedDecoder requestChunks;
 
     private ChannelHandlerContext ctx;
     private int requestState = RQ_HEAD;
@@ -102,22 +105,41 @@ final class Http2UpstreamBridge extends ChannelDuplexHandler implements ChunkedD
     private boolean headRequest;
     private int responseState = RS_HEAD;
 
-    /**
-     * @param http the gateway's HTTP limits: the request head to parse back was accepted under them, plus what the
-     *             gateway adds (forwarding and identity headers), hence the doubled room
-     */
-    Http2UpstreamBridge(HttpSettings http, boolean tls) {
-        this.requestParser = new RequestHeadParser(http.maxRequestLineBytes(), 2 * http.maxHeaderBytes() + 16384,
-                2 * http.maxHeaders() + 32);
-        this.requestHead = requestParser.newHead();
-        this.requestChunks = new ChunkedDecoder(MAX_CHUNK_LINE_BYTES, 2 * http.maxHeaderBytes(),
-                2 * http.maxHeaders());
+    Http2UpstreamBridge(UpstreamPool pool, boolean tls) {
+        this.pool = pool;
         this.scheme = tls ? HTTPS : HTTP;
+    }
+
+    /**
+     * The request parser, its head and the chunked decoder: their arrays are most of a stream's allocation, and a
+     * stream needs them only while it lives, so each loop's pool keeps them for the next stream.
+     */
+    static final class Parsers {
+        final RequestHeadParser requestParser;
+        final RequestHead requestHead;
+        final ChunkedDecoder requestChunks;
+
+        /**
+         * @param http the gateway's HTTP limits: the request head to parse back was accepted under them, plus what
+         *             the gateway adds (forwarding and identity headers), hence the doubled room
+         */
+        Parsers(HttpSettings http) {
+            this.requestParser = new RequestHeadParser(http.maxRequestLineBytes(), 2 * http.maxHeaderBytes() + 16384,
+                    2 * http.maxHeaders() + 32);
+            this.requestHead = requestParser.newHead();
+            this.requestChunks = new ChunkedDecoder(MAX_CHUNK_LINE_BYTES, 2 * http.maxHeaderBytes(),
+                    2 * http.maxHeaders());
+        }
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.parsers = pool.borrowParsers();
+        this.requestParser = parsers.requestParser;
+        this.requestHead = parsers.requestHead;
+        this.requestChunks = parsers.requestChunks;
+        requestParser.reset();
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -485,6 +507,10 @@ final class Http2UpstreamBridge extends ChannelDuplexHandler implements ChunkedD
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (parsers != null) {
+            pool.returnParsers(parsers);
+            parsers = null;
+        }
         requestIn = release(requestIn);
         requestTrailers = release(requestTrailers);
         if (heldFrame != null) {

@@ -100,7 +100,7 @@ final class Http2UpstreamSession extends ChannelInboundHandlerAdapter implements
             }
             final Http2StreamChannel ch = f.getNow();
             ch.closeFuture().addListener(onStreamClosed);
-            ch.pipeline().addLast(new Http2UpstreamBridge(pool.cluster().http(), tls), c);
+            ch.pipeline().addLast(new Http2UpstreamBridge(pool, tls), c);
             c.onStreamOpened(this, reused);
         });
     }

@@ -33,6 +33,8 @@ public final class UpstreamPool {
     private final ArrayDeque<UpstreamConnection>[] idleByEndpoint;
     /** HTTP/2 connections by endpoint, oldest first; null for an HTTP/1.1 cluster. */
     private final ArrayList<Http2UpstreamSession>[] sessionsByEndpoint;
+    /** HTTP/2 streams' parsers, kept between streams (at most as many as streams ever open at once). */
+    private final ArrayDeque<Http2UpstreamBridge.Parsers> freeParsers = new ArrayDeque<>(0);
     private final UpstreamStats stats;
     private int cursor;
     private int active;
@@ -199,6 +201,15 @@ public final class UpstreamPool {
                         new Http2MultiplexHandler(Http2UpstreamSession.RefuseInboundStreams.INSTANCE), s);
             }
         }).connect(endpoint.address()).addListener(s);
+    }
+
+    Http2UpstreamBridge.Parsers borrowParsers() {
+        final Http2UpstreamBridge.Parsers p = freeParsers.pollFirst();
+        return p != null ? p : new Http2UpstreamBridge.Parsers(cluster.http());
+    }
+
+    void returnParsers(Http2UpstreamBridge.Parsers p) {
+        freeParsers.addFirst(p);
     }
 
     void onSessionConnected() {
