@@ -170,6 +170,10 @@ class Http2UpstreamTest {
             ctx -> ctx.writeAndFlush(new DefaultHttp2HeadersFrame(status(200).add(":path", "/x"), true)),
             ctx -> ctx.writeAndFlush(new DefaultHttp2HeadersFrame(status(101), true)),
         };
+        try (RawHttp raw = new RawHttp(gateway.port())) {
+            assertEquals(200, send(raw, "GET /warm HTTP/1.1\r\nHost: a\r\n\r\n").status()); // a connection exists
+        }
+        final int connections = upstream.connections();
         for (int i = 0; i < cases.length; i++) {
             final Case c = cases[i];
             final double before = errors("protocol");
@@ -181,6 +185,7 @@ class Http2UpstreamTest {
             }
             assertEquals(before + 1, errors("protocol"), "case " + i);
         }
+        assertEquals(connections, upstream.connections(), "a stream's error leaves its connection serving others");
     }
 
     @Test
