@@ -23,13 +23,14 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
 
     private final UpstreamPool pool;
     private final Endpoint endpoint;
+    /** An HTTP/2 stream rather than an HTTP/1.1 connection: never pooled, ends with its exchange. */
+    private final boolean stream;
     private ChannelHandlerContext ctx;
     private UpstreamListener owner;
     private boolean connected;
     private boolean reused;
-    /** The HTTP/2 connection this stream belongs to, once opened; null for an HTTP/1.1 connection. */
+    /** The HTTP/2 connection this stream belongs to, once opened (for diagnostics); null for HTTP/1.1. */
     private Http2UpstreamSession session;
-    private final boolean stream;
     private boolean protocolError;
     long idleSinceNs;
 
