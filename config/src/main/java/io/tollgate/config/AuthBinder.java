@@ -93,12 +93,33 @@ final class AuthBinder {
             h.finish();
         }
         final List<AuthSettings.Issuer> issuers = bindIssuers(r);
+        final AuthSettings.Verification verification = r.require("verification")
+                ? bindVerification(r.object("verification")) : null;
         r.finish();
         if (maxToken == null || entries == null || slot == null || org == null || user == null || roles == null
-                || issuer == null || issuers == null) {
+                || issuer == null || issuers == null || verification == null) {
             return null;
         }
-        return new AuthSettings(maxToken.intValue(), entries, slot.intValue(), org, user, roles, issuer, issuers);
+        return new AuthSettings(maxToken.intValue(), entries, slot.intValue(), org, user, roles, issuer, issuers,
+                verification);
+    }
+
+    /** {@code tollgate.auth.verification}; null after reporting a problem. */
+    private static AuthSettings.Verification bindVerification(ObjectReader v) {
+        if (v == null) {
+            return null;
+        }
+        // Upper bounds are sanity limits: more threads than this only takes cores from the event loops, and a
+        // longer queue only makes the last request in it wait past any sensible filter timeout.
+        final Integer threads = v.require("threads") ? v.int32("threads", 0, 64) : null;
+        final Integer maxPending = v.require("max-pending") ? v.int32("max-pending", 1, 65_536) : null;
+        final Integer rejected = v.require("rejected-token-entries")
+                ? v.int32("rejected-token-entries", 0, 1 << 16) : null;
+        v.finish();
+        if (threads == null || maxPending == null || rejected == null) {
+            return null;
+        }
+        return new AuthSettings.Verification(threads, maxPending, rejected);
     }
 
     private List<AuthSettings.Issuer> bindIssuers(ObjectReader auth) {

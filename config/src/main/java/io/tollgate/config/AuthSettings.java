@@ -15,9 +15,11 @@ import java.util.List;
  * @param rolesHeader     upstream header for the roles, comma-separated
  * @param issuerHeader    upstream header for the issuer's configured name
  * @param issuers         issuers, in file order
+ * @param verification    the off-event-loop signature verifiers ({@code tollgate.auth.verification})
  */
 public record AuthSettings(int maxTokenBytes, int cacheEntries, int cacheTokenBytes, String orgHeader,
-                           String userHeader, String rolesHeader, String issuerHeader, List<Issuer> issuers) {
+                           String userHeader, String rolesHeader, String issuerHeader, List<Issuer> issuers,
+                           Verification verification) {
 
     /** No issuers: no route can require a token. */
     public static final AuthSettings NONE = new AuthSettings(8192, 1024, 2048, "x-org-id", "x-user-id", "x-roles",
@@ -25,6 +27,35 @@ public record AuthSettings(int maxTokenBytes, int cacheEntries, int cacheTokenBy
 
     public AuthSettings {
         issuers = List.copyOf(issuers);
+    }
+
+    /** With the default {@link Verification}. */
+    public AuthSettings(int maxTokenBytes, int cacheEntries, int cacheTokenBytes, String orgHeader, String userHeader,
+                        String rolesHeader, String issuerHeader, List<Issuer> issuers) {
+        this(maxTokenBytes, cacheEntries, cacheTokenBytes, orgHeader, userHeader, rolesHeader, issuerHeader, issuers,
+                Verification.DEFAULT);
+    }
+
+    /**
+     * {@code tollgate.auth.verification}: where first-seen asymmetric signatures (RS*, PS*, ES*, EdDSA) are checked.
+     * They cost 35 us to 1 ms of CPU each on JDK 17, so they run on a small pool shared by the event loops instead of
+     * on the loop that received the token.
+     *
+     * @param threads              verifier threads; 0: one per four available processors, at least one
+     * @param maxPending           signatures waiting for a thread; a request that finds the queue full is refused
+     *                             at once with 503 {@code auth_overloaded}
+     * @param rejectedTokenEntries tokens per event loop remembered as having a bad signature, so a replayed forgery
+     *                             costs a lookup; 0 turns the memory off
+     */
+    public record Verification(int threads, int maxPending, int rejectedTokenEntries) {
+
+        /** As {@code reference.conf} sets it. */
+        public static final Verification DEFAULT = new Verification(0, 256, 256);
+
+        /** {@link #threads} with 0 resolved for a machine with {@code availableProcessors} processors. */
+        public int threadsFor(int availableProcessors) {
+            return threads > 0 ? threads : Math.max(1, availableProcessors / 4);
+        }
     }
 
     /**

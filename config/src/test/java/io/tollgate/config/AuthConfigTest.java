@@ -32,6 +32,7 @@ class AuthConfigTest {
         assertEquals("x-tenant-id", auth.orgHeader());
         assertEquals("x-user-id", auth.userHeader());
         assertEquals("x-auth-issuer", auth.issuerHeader());
+        assertEquals(new AuthSettings.Verification(2, 64, 256), auth.verification());
         final AuthSettings.Issuer corp = auth.issuers().get(0);
         assertEquals("corp", corp.name());
         assertEquals(List.of("api", "https://api.example.com"), corp.audiences());
@@ -178,6 +179,21 @@ class AuthConfigTest {
     void boundsTheClockSkew() {
         assertSingleProblem("invalid/auth-clock-skew-out-of-range.conf", "auth-clock-skew-out-of-range.conf:2: "
                 + "tollgate.defaults.auth-issuer.clock-skew: must be between 0s and 1h, got \"2h\"");
+    }
+
+    @Test
+    void defaultVerifierThreadsLeaveCoresToTheEventLoops() {
+        assertEquals(1, AuthSettings.Verification.DEFAULT.threadsFor(2));
+        assertEquals(1, AuthSettings.Verification.DEFAULT.threadsFor(1));
+        assertEquals(4, AuthSettings.Verification.DEFAULT.threadsFor(16));
+        assertEquals(3, new AuthSettings.Verification(3, 1, 0).threadsFor(2));
+    }
+
+    @Test
+    void boundsTheVerificationQueue() {
+        assertSingleProblem("invalid/auth-verification-max-pending-out-of-range.conf",
+                "auth-verification-max-pending-out-of-range.conf:2: tollgate.auth.verification.max-pending: must be "
+                        + "between 1 and 65536, got 0");
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.tollgate.gateway.auth;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 import java.util.List;
@@ -19,6 +20,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *   <li>{@code tollgate_auth_jwks_fetches_total{issuer,outcome}} (outcome ok|failed|deferred)</li>
  *   <li>{@code tollgate_auth_jwks_key_age_seconds{issuer}}: seconds since the keys in force were fetched
  *       (-1 before the first success); alert when it grows past a few refresh intervals.</li>
+ *   <li>{@code tollgate_auth_offloop_verifications_total{outcome}} (outcome valid|bad_signature): signatures the
+ *       verifier threads checked; {@code tollgate_auth_verification_queue_seconds}: how long each waited for a
+ *       thread; {@code tollgate_auth_verification_pending}: how many wait now. Refusals because the queue was full
+ *       are {@code tollgate_auth_requests_total{reason="auth_overloaded"}}.</li>
  * </ul>
  *
  * <p>The families are registered once per registry and shared by every config built on it, so building the filters
@@ -35,7 +40,10 @@ public final class AuthMetrics implements JwksStats {
     private static final class Families {
         final Counter requests;
         final Counter fetches;
+        final Counter offLoop;
+        final Histogram queueSeconds;
         final List<RemoteJwks> fetchers = new CopyOnWriteArrayList<>();
+        final List<SignatureVerifierPool> pools = new CopyOnWriteArrayList<>();
 
         Families(PrometheusRegistry registry) {
             requests = Counter.builder().name("tollgate_auth_requests_total")
@@ -53,6 +61,28 @@ public final class AuthMetrics implements JwksStats {
                         }
                     })
                     .register(registry);
+            offLoop = Counter.builder().name("tollgate_auth_offloop_verifications_total")
+                    .help("Signatures checked by the verifier threads, off the event loops, by outcome.")
+                    .labelNames("outcome").withoutExemplars().register(registry);
+            // Buckets around what one ES256 check costs (~1 ms on JDK 17): a queue a few checks deep, up to one
+            // full of max-pending = 256 on one thread.
+            queueSeconds = Histogram.builder().name("tollgate_auth_verification_queue_seconds")
+                    .help("Time a first-seen token's signature waited for a verifier thread.")
+                    .classicOnly()
+                    .classicUpperBounds(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                            0.5, 1)
+                    .withoutExemplars()
+                    .register(registry);
+            GaugeWithCallback.builder().name("tollgate_auth_verification_pending")
+                    .help("Signatures waiting for a verifier thread now.")
+                    .callback(cb -> {
+                        long pending = 0;
+                        for (SignatureVerifierPool p : pools) {
+                            pending += p.pending();
+                        }
+                        cb.call(pending);
+                    })
+                    .register(registry);
         }
     }
 
@@ -61,6 +91,8 @@ public final class AuthMetrics implements JwksStats {
     /** [issuer index + 1][reason ordinal]; row 0 is issuer "none". */
     private final CounterDataPoint[][] requests;
     private final Families families;
+    private final CounterDataPoint offLoopValid;
+    private final CounterDataPoint offLoopBadSignature;
 
     /**
      * @param issuerNames the configured issuers, in index order (bounded label values)
@@ -76,6 +108,22 @@ public final class AuthMetrics implements JwksStats {
                         r.code());
             }
         }
+        offLoopValid = families.offLoop.labelValues("valid");
+        offLoopBadSignature = families.offLoop.labelValues("bad_signature");
+    }
+
+    /** A verifier thread checked a signature that waited {@code queueNs} for it. Any thread. */
+    void onOffLoopVerification(boolean valid, long queueNs) {
+        (valid ? offLoopValid : offLoopBadSignature).inc();
+        families.queueSeconds.observe(queueNs / 1e9);
+    }
+
+    void register(SignatureVerifierPool pool) {
+        families.pools.add(pool);
+    }
+
+    void unregister(SignatureVerifierPool pool) {
+        families.pools.remove(pool);
     }
 
     /** Counts one outcome; {@code issuer} null when unknown. */

@@ -67,7 +67,13 @@ public enum AuthReason {
     /** The token lacks the roles or scopes the route requires for this method. */
     INSUFFICIENT_ROLE("insufficient_role", 403),
     /** Deny-by-default: the route names no rule for this method. */
-    NO_RULE("no_matching_rule", 403);
+    NO_RULE("no_matching_rule", 403),
+    /**
+     * The token needs a signature check and every verifier thread is busy with a full queue behind it
+     * ({@code tollgate.auth.verification.max-pending}): refused at once, with Retry-After, rather than queued without
+     * bound. Says nothing about the token; cached tokens are still served.
+     */
+    OVERLOADED("auth_overloaded", 503);
 
     private final String code;
     private final byte[] codeBytes;
@@ -89,7 +95,7 @@ public enum AuthReason {
         return codeBytes;
     }
 
-    /** 401 (authentication) or 403 (authorization); 200 for {@link #OK}. */
+    /** 401 (authentication) or 403 (authorization); 503 for {@link #OVERLOADED}; 200 for {@link #OK}. */
     public int status() {
         return status;
     }

@@ -27,7 +27,8 @@ import io.tollgate.gateway.metrics.GatewayMetrics;
 /**
  * The identity stage of {@link FilterChains}: compiles {@code tollgate.auth} and the routes' {@code auth} blocks into
  * issuers, key sources (local files read now, remote JWKS fetchers started now), one verifier and one
- * verified-token cache per event loop, and an {@link AuthFilter} per auth route. Also registers the identity
+ * verified-token cache per event loop, the verifier threads ({@link SignatureVerifierPool}, one per gateway, closed
+ * with the chains), and an {@link AuthFilter} per auth route. Also registers the identity
  * headers as gateway-owned (stripped from every client request on every route, auth or not), the readiness check
  * (every remote JWKS fetched once), and the fetchers as resources closed with the chains.
  *
@@ -85,10 +86,16 @@ public final class AuthStage {
             return null;
         });
 
+        final AuthSettings.Verification verification = auth.verification();
+        final SignatureVerifierPool pool = SignatureVerifierPool.start(
+                verification.threadsFor(Runtime.getRuntime().availableProcessors()), verification.maxPending(), stats);
+        b.resource(pool);
         final AuthFilter.LoopState[] loops = new AuthFilter.LoopState[eventLoops];
         for (int i = 0; i < eventLoops; i++) {
             loops[i] = new AuthFilter.LoopState(new JwtVerifier(table, headers, auth.maxTokenBytes()),
-                    new VerifiedTokenCache(auth.cacheEntries(), auth.cacheTokenBytes()));
+                    new VerifiedTokenCache(auth.cacheEntries(), auth.cacheTokenBytes()),
+                    verification.rejectedTokenEntries() == 0 ? null
+                            : new VerifiedTokenCache(verification.rejectedTokenEntries(), auth.cacheTokenBytes()));
         }
         final byte[][] forward = new byte[4][];
         for (int slot = 0; slot < 4; slot++) {
@@ -129,7 +136,7 @@ public final class AuthStage {
             final String template = ra.orgPathTemplate();
             b.add(route.name(), new AuthFilter(loops, List.copyOf(sources), auth.maxTokenBytes(), stats, mask,
                     ra.allowQueryToken(), template == null ? null : template.substring(0, template.indexOf("{org}")),
-                    ra.orgHeader(), ra.denyByDefault(), rules, forward));
+                    ra.orgHeader(), ra.denyByDefault(), rules, forward, pool));
         }
     }
 

@@ -28,6 +28,10 @@ import io.netty.util.internal.PlatformDependent;
  *       cost a comparison, and a forged token cannot evict anything (only verified tokens are inserted).</li>
  *   <li>Threading: confined to its event loop. Allocation: none in {@link #get} and {@link #put}.</li>
  * </ul>
+ *
+ * <p>{@link AuthFilter} also keeps a second instance per loop for tokens whose signature failed (holding the
+ * principal they claimed, for its expiry and issuer only): what is said above about forged tokens evicting nothing
+ * holds for the verified instance, which only verified tokens enter.
  */
 public final class VerifiedTokenCache {
 
@@ -149,6 +153,15 @@ public final class VerifiedTokenCache {
      * generation recorded is the one the token was verified under (a refresh in between only costs a re-verify).
      */
     public void put(byte[] token, int length, Principal principal, long nowMs) {
+        put(token, length, principal, principal.tokenIssuer().keys().generation(), nowMs);
+    }
+
+    /**
+     * Remembers a token checked against the issuer's keys of generation {@code keyGeneration}
+     * ({@link JwtVerifier#keyGeneration()}, {@link PendingSignature#keyGeneration()}): the form to use when the check
+     * happened earlier or on another thread, so a key change in between drops the entry instead of blessing it.
+     */
+    public void put(byte[] token, int length, Principal principal, long keyGeneration, long nowMs) {
         if (length > slotBytes || length <= 0 || nowMs >= principal.expiresAtMs()) {
             return;
         }
@@ -167,7 +180,7 @@ public final class VerifiedTokenCache {
         hashes[victim] = h;
         lengths[victim] = length;
         expiresAtMs[victim] = principal.expiresAtMs();
-        generations[victim] = principal.tokenIssuer().keys().generation();
+        generations[victim] = keyGeneration;
         System.arraycopy(token, 0, slab, victim * slotBytes, length);
         principals[victim] = principal;
     }

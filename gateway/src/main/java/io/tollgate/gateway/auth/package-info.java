@@ -7,10 +7,13 @@
  * TokenExtractor     offsets of the token in the inbound buffer (Authorization: Bearer, a header, a cookie, a
  *                    query parameter where the route allows it); two candidates = 401 multiple_tokens; size limit
  * VerifiedTokenCache per event loop: hash of the token's tail + full byte compare -> Principal (0 B, no crypto)
+ *                    and a second instance of forged tokens (rejected-token table): a replay is a lookup
  * JwtVerifier        on a miss: strict base64url, strict JSON (Json: duplicate members, depth, UTF-8), header rules,
  *                    iss -> Issuer, alg allowed for it, key by kid of the alg's family/curve (KeySet),
- *                    SignatureChecker (RSA, PSS, ECDSA R||S -> DER, Ed25519, HMAC), exp/nbf/iat/aud/sub, org, roles
- *                    -> role bits -> immutable Principal (also filter.Principal for later filters)
+ *                    exp/nbf/iat/aud/sub, org, roles -> role bits -> Principal (not yet trusted), then the
+ *                    signature: HMAC inline; RSA, PSS, ECDSA, Ed25519 as a PendingSignature
+ * SignatureVerifierPool  verifier threads (bounded queue; full -> 503 auth_overloaded) check it with their own
+ *                    SignatureChecker and post the verdict to the loop, which caches it and resumes the request
  * AuthFilter         issuer accepted by the route, org in the path template or a header, first matching role rule
  *                    (any-of / all-of, deny-by-default), identity headers upstream; 401/403 per RFC 6750
  * RemoteJwks         fetch before ready, refresh ahead of max-age, unknown kid -> PAUSE + one (deferred) fetch per
@@ -39,6 +42,9 @@
  *       <td>token_expired / token_not_yet_valid / token_issued_in_future</td></tr>
  *   <tr><td>wrong aud, unknown iss</td><td>exact string comparison</td><td>wrong_audience / unknown_issuer</td></tr>
  *   <tr><td>invalid-curve JWK, weak RSA, short secret</td><td>refused when the JWKS is read</td><td>(load error)</td></tr>
+ *   <tr><td>well-formed tokens with forged ES256 signatures, to burn event-loop CPU</td><td>signatures checked
+ *       on the bounded verifier pool, never on the loop; a full queue refuses at once; replays found in the
+ *       rejected-token table</td><td>bad_signature / auth_overloaded (503)</td></tr>
  *   <tr><td>random kids to hammer the IdP</td><td>one fetch per min-refresh-interval, waiters capped</td>
  *       <td>unknown_kid</td></tr>
  *   <tr><td>other tenant in the path, {@code %2f}, {@code \}, dot segments</td><td>whole-segment byte compare;
@@ -63,10 +69,13 @@
  * </table>
  * The uncached ECDSA and EdDSA figures are dominated by the JDK 17 providers' pure-Java curve arithmetic (SunEC):
  * the gateway's own share (base64url, two JSON objects, checks, principal) is the same for every algorithm and is
- * bounded by the whole RS256 figure. A first-seen ES256 token therefore costs about a millisecond of event-loop time: an attacker who
- * sends well-formed tokens with forged ES256 signatures for a configured issuer and kid costs that per request (the
- * cache cannot help: forged tokens are never inserted); rate-limit unauthenticated traffic per client in front of
- * such routes, prefer RS256 issuers for high-churn token populations, or run on a newer JDK.
+ * bounded by the whole RS256 figure. A first-seen ES256 token costs about a millisecond of CPU, which is why that
+ * check runs on {@link io.tollgate.gateway.auth.SignatureVerifierPool}, not on the event loop: a flood of forged
+ * ES256 tokens costs each loop only the cheap checks and a queue offer per request, and the pool's bounded queue
+ * turns the excess into 503 auth_overloaded (the README's Identity section has the measured effect on an open route
+ * of the same gateway, {@code bench/jwt-flood.sh}). Legitimate first-seen tokens compete with forgeries for the
+ * pool during such a flood; rate-limit unauthenticated traffic per client in front of such routes, prefer RS256
+ * issuers for high-churn token populations, or run on a newer JDK.
  *
  * <p>End to end ({@code JwtAllocationTest}): keep-alive requests through a JWT route (cache hit, org and role
  * checks, three identity headers) allocate 0.10 B per request on the event loop, as the core proxy does.

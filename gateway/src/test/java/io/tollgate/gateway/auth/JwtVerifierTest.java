@@ -176,6 +176,64 @@ class JwtVerifierTest {
                 + Base64Url.encode(java.util.Arrays.copyOf(mac, 31)), NOW_MS));
     }
 
+    // ------------------------------------------------------------------ deferred signatures (off the event loop)
+
+    @Test
+    void defersEveryAsymmetricSignatureWithCopiesTheVerifierMayReuseItsBuffersAfter() {
+        for (Object[] c : new Object[][] {{JwsAlgorithm.RS256, RSA, "rsa"}, {JwsAlgorithm.PS256, RSA, "rsa"},
+                {JwsAlgorithm.ES256, EC256, "p256"}, {JwsAlgorithm.EDDSA, ED, "ed"}}) {
+            final JwsAlgorithm alg = (JwsAlgorithm) c[0];
+            final JwtVerifier v = verifier(issuer(ISS, allPublicKeys(), alg));
+            final byte[] token = ascii(Tokens.sign(alg, ((KeyPair) c[1]).getPrivate(), header(alg, (String) c[2]),
+                    claims("")));
+            assertEquals(AuthReason.OK, v.verifyDeferringSignature(token, token.length, NOW_MS), alg.jose());
+            assertNull(v.principal(), "no identity before the signature is checked");
+            final PendingSignature pending = v.pendingSignature();
+            java.util.Arrays.fill(token, (byte) 'x'); // the loop's scratch buffer, reused by its next request
+            assertTrue(pending.check(new SignatureChecker()), alg.jose());
+            assertEquals("user-1", pending.claimedPrincipal().subjectText());
+            assertEquals(alg, pending.algorithm());
+        }
+    }
+
+    @Test
+    void aDeferredForgeryFailsItsCheckAndCheapRefusalsComeBeforeTheSignature() {
+        final JwtVerifier v = verifier(issuer(ISS, allPublicKeys(), JwsAlgorithm.ES256));
+        final String good = Tokens.sign(JwsAlgorithm.ES256, EC256.getPrivate(), header(JwsAlgorithm.ES256, "p256"),
+                claims(""));
+        final String forged = flipLastSignatureChar(good);
+        final byte[] f = ascii(forged);
+        assertEquals(AuthReason.OK, v.verifyDeferringSignature(f, f.length, NOW_MS));
+        assertFalse(v.pendingSignature().check(new SignatureChecker()));
+        // Inline, the forgery is refused and what it claimed is kept for the rejected-token table only.
+        assertEquals(AuthReason.BAD_SIGNATURE, verify(v, forged, NOW_MS));
+        assertNull(v.principal());
+        assertEquals(NOW_S * 1000 + 3_600_000, v.forgedPrincipal().expiresAtMs());
+        // Expired or misaddressed forgeries never get as far as a signature check (nor a verifier thread).
+        final String sig = forged.substring(forged.lastIndexOf('.'));
+        final byte[] expired = ascii(Tokens.b64(header(JwsAlgorithm.ES256, "p256")) + "."
+                + Tokens.b64("{\"iss\":\"" + ISS + "\",\"aud\":\"api\",\"sub\":\"u\",\"exp\":" + (NOW_S - 3600) + "}")
+                + sig);
+        assertEquals(AuthReason.EXPIRED, v.verifyDeferringSignature(expired, expired.length, NOW_MS));
+        assertNull(v.pendingSignature());
+        final byte[] wrongAud = ascii(Tokens.b64(header(JwsAlgorithm.ES256, "p256")) + "."
+                + Tokens.b64("{\"iss\":\"" + ISS + "\",\"aud\":\"other\",\"sub\":\"u\",\"exp\":" + (NOW_S + 60) + "}")
+                + sig);
+        assertEquals(AuthReason.WRONG_AUDIENCE, v.verifyDeferringSignature(wrongAud, wrongAud.length, NOW_MS));
+        assertNull(v.pendingSignature());
+    }
+
+    @Test
+    void hmacIsCheckedInlineEvenWhenDeferring() {
+        final JwtVerifier v = verifier(issuer(ISS, Jwks.secret(SECRET), JwsAlgorithm.HS256));
+        final byte[] t = ascii(Tokens.sign(JwsAlgorithm.HS256, SECRET, "{\"alg\":\"HS256\"}", claims("")));
+        assertEquals(AuthReason.OK, v.verifyDeferringSignature(t, t.length, NOW_MS));
+        assertNull(v.pendingSignature());
+        assertEquals("user-1", v.principal().subjectText());
+        final byte[] forged = ascii(flipLastSignatureChar(new String(t, StandardCharsets.US_ASCII)));
+        assertEquals(AuthReason.BAD_SIGNATURE, v.verifyDeferringSignature(forged, forged.length, NOW_MS));
+    }
+
     // ------------------------------------------------------------------ algorithm attacks
 
     @Test

@@ -3,6 +3,7 @@ package io.tollgate.gateway.auth;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -88,6 +89,24 @@ class VerifiedTokenCacheTest {
         source.publish(JwtVerifierTest.allPublicKeys()); // same content: generation unchanged
         assertSame(v.principal(), cache.get(t, 0, t.length, NOW_MS));
         source.publish(KeySet.EMPTY); // the signing key is gone
+        assertNull(cache.get(t, 0, t.length, NOW_MS));
+    }
+
+    @Test
+    void aSignatureCheckedOffLoopIsCachedUnderTheGenerationItWasCheckedAgainst() {
+        final KeySource source = KeySource.remote(KeySet.EMPTY);
+        source.publish(JwtVerifierTest.allPublicKeys());
+        final Issuer rotating = new Issuer(0, "corp", "https://idp.test/", List.of("api"),
+                java.util.Set.of(JwsAlgorithm.ES256), 60, "org_id", "roles", List.of(), List.of(), source);
+        final JwtVerifier v = JwtVerifierTest.verifier(rotating);
+        final byte[] t = token("");
+        assertEquals(AuthReason.OK, v.verifyDeferringSignature(t, t.length, NOW_MS));
+        final PendingSignature pending = v.pendingSignature();
+        assertTrue(pending.check(new SignatureChecker()));
+        // The keys changed while the verifier thread worked: the result may be used once, never cached past it.
+        source.publish(KeySet.EMPTY);
+        final VerifiedTokenCache cache = new VerifiedTokenCache(64, 2048);
+        cache.put(pending.token(), pending.tokenLength(), pending.claimedPrincipal(), pending.keyGeneration(), NOW_MS);
         assertNull(cache.get(t, 0, t.length, NOW_MS));
     }
 
