@@ -9,6 +9,8 @@
 #   ROUNDS [3]  DURATION [10]  CONNS [64] (wrk)  H2_CLIENTS [16] H2_STREAMS [16] (h2load -c/-m)
 #   HANDSHAKE_CLIENTS [2]     parallel openssl s_time processes per handshake measurement
 #   PROXY_CPU [1] LOAD_CPU [0]  NICE [0]  BASE_PORT [29080]  TOLLGATE_JAVA_OPTS [as ./tollgate]
+#   ONLY [https h2 full-hs resumed-hs]  the measurements to run, e.g. ONLY=h2
+#   TOLLGATE_JAR [gateway/target/tollgate.jar]  the build to measure (A/B: alternate runs with two saved jars)
 #
 # Measurements, for each proxy (nginx 'listen ssl http2', Tollgate with a TLS listener; both pinned alone to
 # PROXY_CPU, the load and the upstream nginx on LOAD_CPU):
@@ -32,6 +34,10 @@ PROXY_CPU=${PROXY_CPU:-1}
 LOAD_CPU=${LOAD_CPU:-0}
 NICE=${NICE:-0}
 BASE_PORT=${BASE_PORT:-29080}
+read -r -a KINDS <<<"${ONLY:-https h2 full-hs resumed-hs}"
+for kind in "${KINDS[@]}"; do
+  case $kind in https|h2|full-hs|resumed-hs) ;; *) echo "compare-tls: unknown measurement '$kind' in ONLY" >&2; exit 2 ;; esac
+done
 JAVA_OPTS=${TOLLGATE_JAVA_OPTS:--Xms256m -Xmx256m -XX:+AlwaysPreTouch -Dio.netty.leakDetection.level=disabled}
 UP_PORT=$BASE_PORT
 NGX_PORT=$((BASE_PORT + 1))
@@ -47,8 +53,8 @@ for tool in wrk h2load openssl nginx taskset curl; do
   command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || { echo "compare-tls: $tool is missing (apt-get install -y wrk nghttp2-client nginx openssl)" >&2; exit 2; }
 done
 NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
-jar="$repo/gateway/target/tollgate.jar"
-[ -f "$jar" ] || (cd "$repo" && mvn -B -q -o -DskipTests -pl gateway -am package) >&2
+jar=${TOLLGATE_JAR:-"$repo/gateway/target/tollgate.jar"}
+[ -f "$jar" ] || [ -n "${TOLLGATE_JAR:-}" ] || (cd "$repo" && mvn -B -q -o -DskipTests -pl gateway -am package) >&2
 for p in $UP_PORT $NGX_PORT $TG_PORT $ADMIN_PORT; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "compare-tls: port $p is in use; set BASE_PORT" >&2; exit 2; fi
 done
@@ -180,15 +186,17 @@ measure() { # $1 target, $2 kind -> "rate cpu_us_per_unit"
 log "# Tollgate vs nginx terminating TLS, $stamp"
 log "host: $(uname -srm), $(nproc) cores; nginx $("$NGINX_BIN" -v 2>&1 | sed 's/.*version: //'); $(openssl version | cut -d' ' -f1-2)"
 log "rounds=$ROUNDS duration=${DURATION}s wrk conns=$CONNS h2load ${H2_CLIENTS}x${H2_STREAMS} s_time x$HANDSHAKE_CLIENTS proxy core=$PROXY_CPU load core=$LOAD_CPU nice=$NICE"
-log "tollgate: $(grep -o 'tls-provider=[a-z]*' "$work/tollgate.err" | head -1)"
-# Warm-up: JIT for Tollgate, and both proxies' caches.
+log "tollgate: $jar $(grep -o 'tls-provider=[a-z]*' "$work/tollgate.err" | head -1)"
+wants() { [[ " ${KINDS[*]} " == *" $1 "* ]]; }
+# Warm-up of the selected measurements: JIT for Tollgate, and both proxies' caches.
 for t in tollgate nginx; do
-  taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d5s "$(url "$t")" >/dev/null
-  taskset -c "$LOAD_CPU" h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -D 5 "$(url "$t")" >/dev/null 2>&1
-  taskset -c "$LOAD_CPU" openssl s_time -connect "127.0.0.1:${PORT[$t]}" -new -time 3 -CAfile "$CA" >/dev/null 2>&1
+  if wants https; then taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d5s "$(url "$t")" >/dev/null; fi
+  if wants h2; then taskset -c "$LOAD_CPU" h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -D 5 "$(url "$t")" >/dev/null 2>&1; fi
+  if wants full-hs || wants resumed-hs; then
+    taskset -c "$LOAD_CPU" openssl s_time -connect "127.0.0.1:${PORT[$t]}" -new -time 3 -CAfile "$CA" >/dev/null 2>&1
+  fi
 done
 
-KINDS=(https h2 full-hs resumed-hs)
 declare -A RESULTS
 for r in $(seq "$ROUNDS"); do
   order=(nginx tollgate); [ $((r % 2)) = 0 ] && order=(tollgate nginx)
