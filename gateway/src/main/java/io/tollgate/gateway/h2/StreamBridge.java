@@ -27,6 +27,7 @@ import io.tollgate.gateway.http1.Methods;
 import io.tollgate.gateway.http1.ParseStatus;
 import io.tollgate.gateway.http1.ResponseHead;
 import io.tollgate.gateway.http1.ResponseHeadParser;
+import io.tollgate.gateway.loop.LoopPool;
 
 /**
  * Carries one HTTP/2 stream to and from the HTTP/1.1 exchange handler behind it ({@code DownstreamConnection} in
@@ -46,7 +47,8 @@ import io.tollgate.gateway.http1.ResponseHeadParser;
  * are not carried over.
  *
  * <p>Threading: the stream channel's event loop. Allocation: per stream, the header objects of Netty's codec and
- * this bridge's parsers; body bytes move as retained slices. Ownership: inbound DATA content is passed on (the
+ * this small handler; its parsers are borrowed from the loop's pool ({@link BridgeParsers}); body bytes move as
+ * retained slices. Ownership: inbound DATA content is passed on (the
  * frame's reference); outbound buffers are owned here until sliced into frames or released.
  */
 final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.DataSink {
@@ -60,7 +62,6 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
     private static final byte[] COLON_SP = {':', ' '};
     private static final AsciiString COOKIE_NAME = AsciiString.cached("cookie");
     private static final AsciiString HOST_NAME = AsciiString.cached("host");
-    private static final int MAX_CHUNK_LINE_BYTES = 4096;
 
     // Response side states.
     private static final int RS_HEAD = 0;
@@ -69,6 +70,9 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
     private static final int RS_UNTIL_CLOSE = 3;
     private static final int RS_DONE = 4;
 
+    /** Borrowed from {@link #parsersPool} for the stream's life; the three fields below are its parts. */
+    private final BridgeParsers parsers;
+    private final LoopPool<BridgeParsers> parsersPool;
     private final ResponseHeadParser responseParser;
     private final ResponseHead responseHead;
     private final ChunkedDecoder responseChunks;
@@ -88,10 +92,14 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
     /** Promises of writes that made no frame, completed by the next flush (so a close listener runs after it). */
     private ArrayList<ChannelPromise> afterFlush;
 
-    StreamBridge(int maxResponseHeadBytes, int maxResponseHeaders) {
-        this.responseParser = new ResponseHeadParser(maxResponseHeadBytes, maxResponseHeaders);
-        this.responseHead = responseParser.newHead();
-        this.responseChunks = new ChunkedDecoder(MAX_CHUNK_LINE_BYTES, maxResponseHeadBytes, maxResponseHeaders);
+    /** @param parsersPool the calling event loop's pool; the bridge borrows from it and gives back in handlerRemoved */
+    StreamBridge(LoopPool<BridgeParsers> parsersPool) {
+        this.parsersPool = parsersPool;
+        this.parsers = parsersPool.acquire();
+        parsers.resetForStream();
+        this.responseParser = parsers.parser;
+        this.responseHead = parsers.head;
+        this.responseChunks = parsers.chunks;
     }
 
     @Override
@@ -400,6 +408,9 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
         if (responseIn != null) {
             responseIn.release();
             responseIn = null;
+        }
+        if (!ctx.channel().isOpen()) { // the stream is over: nothing can call this bridge again
+            parsersPool.release(parsers);
         }
     }
 
