@@ -10,6 +10,7 @@
 #   HANDSHAKE_CLIENTS [2]     parallel openssl s_time processes per handshake measurement
 #   PROXY_CPU [1] LOAD_CPU [0]  NICE [0]  BASE_PORT [29080]  TOLLGATE_JAVA_OPTS [as ./tollgate]
 #   ONLY [https h2 full-hs resumed-hs]  the measurements to run, e.g. ONLY=h2
+#   WARMUP [15]  seconds of each selected load on Tollgate before measuring (JIT); nginx gets 5
 #   TOLLGATE_JAR [gateway/target/tollgate.jar]  the build to measure (A/B: alternate runs with two saved jars)
 #
 # Measurements, for each proxy (nginx 'listen ssl http2', Tollgate with a TLS listener; both pinned alone to
@@ -34,6 +35,7 @@ PROXY_CPU=${PROXY_CPU:-1}
 LOAD_CPU=${LOAD_CPU:-0}
 NICE=${NICE:-0}
 BASE_PORT=${BASE_PORT:-29080}
+WARMUP=${WARMUP:-15}
 read -r -a KINDS <<<"${ONLY:-https h2 full-hs resumed-hs}"
 for kind in "${KINDS[@]}"; do
   case $kind in https|h2|full-hs|resumed-hs) ;; *) echo "compare-tls: unknown measurement '$kind' in ONLY" >&2; exit 2 ;; esac
@@ -185,13 +187,16 @@ measure() { # $1 target, $2 kind -> "rate cpu_us_per_unit"
 
 log "# Tollgate vs nginx terminating TLS, $stamp"
 log "host: $(uname -srm), $(nproc) cores; nginx $("$NGINX_BIN" -v 2>&1 | sed 's/.*version: //'); $(openssl version | cut -d' ' -f1-2)"
-log "rounds=$ROUNDS duration=${DURATION}s wrk conns=$CONNS h2load ${H2_CLIENTS}x${H2_STREAMS} s_time x$HANDSHAKE_CLIENTS proxy core=$PROXY_CPU load core=$LOAD_CPU nice=$NICE"
+log "rounds=$ROUNDS duration=${DURATION}s warmup=${WARMUP}s wrk conns=$CONNS h2load ${H2_CLIENTS}x${H2_STREAMS} s_time x$HANDSHAKE_CLIENTS proxy core=$PROXY_CPU load core=$LOAD_CPU nice=$NICE"
 log "tollgate: $jar $(grep -o 'tls-provider=[a-z]*' "$work/tollgate.err" | head -1)"
 wants() { [[ " ${KINDS[*]} " == *" $1 "* ]]; }
-# Warm-up of the selected measurements: JIT for Tollgate, and both proxies' caches.
+# Warm-up of the selected measurements: JIT for Tollgate (C2 takes ~4 s of its core in the first ~10 s of h2 load,
+# so a 5 s warm-up left it compiling into the first measured round), and
+# both proxies' caches.
 for t in tollgate nginx; do
-  if wants https; then taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d5s "$(url "$t")" >/dev/null; fi
-  if wants h2; then taskset -c "$LOAD_CPU" h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -D 5 "$(url "$t")" >/dev/null 2>&1; fi
+  w=5; [ "$t" = tollgate ] && w=$WARMUP
+  if wants https; then taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"${w}s" "$(url "$t")" >/dev/null; fi
+  if wants h2; then taskset -c "$LOAD_CPU" h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -D "$w" "$(url "$t")" >/dev/null 2>&1; fi
   if wants full-hs || wants resumed-hs; then
     taskset -c "$LOAD_CPU" openssl s_time -connect "127.0.0.1:${PORT[$t]}" -new -time 3 -CAfile "$CA" >/dev/null 2>&1
   fi
