@@ -11,6 +11,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.ChannelInputShutdownReadComplete;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
@@ -316,16 +317,24 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
         final ResponseHead head = responseHead;
         final int status = head.status();
         final Http2Headers headers = new DefaultHttp2Headers(false, head.headerCount() + 1);
-        headers.status(AsciiString.of(Integer.toString(status)));
+        headers.status(HttpResponseStatus.valueOf(status).codeAsText());
+        // One copy of the head for all its fields: each value (and each uncommon name, lower-cased in place) is a
+        // view into it. The frame keeps the copy alive until the codec has encoded it.
+        final int start = head.startOffset();
+        final byte[] copy = new byte[head.headLength()];
+        responseIn.getBytes(start, copy);
         for (int i = 0, n = head.headerCount(); i < n; i++) {
             if (head.isHopByHop(i)) {
                 continue; // connection, keep-alive, transfer-encoding...: connection-specific, malformed in HTTP/2
             }
-            final byte[] name = new byte[head.nameLength(i)];
-            responseIn.getBytes(head.nameOffset(i), name);
-            final byte[] value = new byte[head.valueLength(i)];
-            responseIn.getBytes(head.valueOffset(i), value);
-            headers.add(new AsciiString(name, false).toLowerCase(), new AsciiString(value, false));
+            final int nameOffset = head.nameOffset(i) - start;
+            final int nameLength = head.nameLength(i);
+            AsciiString name = ResponseFieldNames.common(copy, nameOffset, nameLength);
+            if (name == null) {
+                lowerCaseInPlace(copy, nameOffset, nameLength);
+                name = new AsciiString(copy, nameOffset, nameLength, false);
+            }
+            headers.add(name, new AsciiString(copy, head.valueOffset(i) - start, head.valueLength(i), false));
         }
         responseIn.skipBytes(head.headLength());
         responseParser.reset();
@@ -436,6 +445,15 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
         cumulation.release();
         data.release();
         return merged;
+    }
+
+    private static void lowerCaseInPlace(byte[] bytes, int offset, int length) {
+        for (int i = offset, end = offset + length; i < end; i++) {
+            final byte b = bytes[i];
+            if (b >= 'A' && b <= 'Z') {
+                bytes[i] = (byte) (b + ('a' - 'A'));
+            }
+        }
     }
 
     private static void writeField(ByteBuf out, CharSequence name, CharSequence value) {
