@@ -11,6 +11,8 @@
 #   PROXY_CPU [1] LOAD_CPU [0]  NICE [0]  BASE_PORT [29080]  TOLLGATE_JAVA_OPTS [as ./tollgate]
 #   ONLY [https h2 full-hs resumed-hs]  the measurements to run, e.g. ONLY=h2
 #   WARMUP [15]  seconds of each selected load on Tollgate before measuring (JIT); nginx gets 5
+#   QUIET_MAX [20]  a run is "quiet" when other processes used at most this % of a core during it; the table is
+#                   printed for all runs and again for quiet runs only (other people's builds share the box)
 #   TOLLGATE_JAR [gateway/target/tollgate.jar]  the build to measure (A/B: alternate runs with two saved jars)
 #
 # Measurements, for each proxy (nginx 'listen ssl http2', Tollgate with a TLS listener; both pinned alone to
@@ -36,6 +38,7 @@ LOAD_CPU=${LOAD_CPU:-0}
 NICE=${NICE:-0}
 BASE_PORT=${BASE_PORT:-29080}
 WARMUP=${WARMUP:-15}
+QUIET_MAX=${QUIET_MAX:-20}
 read -r -a KINDS <<<"${ONLY:-https h2 full-hs resumed-hs}"
 for kind in "${KINDS[@]}"; do
   case $kind in https|h2|full-hs|resumed-hs) ;; *) echo "compare-tls: unknown measurement '$kind' in ONLY" >&2; exit 2 ;; esac
@@ -160,6 +163,17 @@ cpu_ticks() { # proxy process (and nginx's worker) utime+stime
   echo $total
 }
 url() { echo "https://127.0.0.1:${PORT[$1]}/bench"; }
+# Other load, as in compare.sh: utime+stime of user-space processes that are not ours (other people's builds),
+# from /proc/*/stat, between two snapshots. The load generator starts and ends inside a run, so it is not counted.
+foreign_ticks_file() { # $1 = file to write "pid ticks" to
+  local ours=" $$ $UP_PID $(pgrep -P "$UP_PID" | tr '\n' ' ') $NGX_PID $(pgrep -P "$NGX_PID" | tr '\n' ' ') $TG_PID "
+  for f in /proc/[0-9]*/stat; do cat "$f" 2>/dev/null; echo; done | awk -v ours="$ours" '
+    NF { pid = $1; sub(/^.*\) /, ""); if ($2 != 2 && pid != 2 && index(ours, " " pid " ") == 0) print pid, $12 + $13 }' >"$1"
+}
+other_pct() { # CPU of foreign processes between the before and after snapshots, % of one core
+  awk -v s="$DURATION" -v hz="$CLK_TCK" 'NR == FNR { a[$1] = $2; next } { d += $2 - ($1 in a ? a[$1] : 0) }
+    END { printf "%.0f", d * 100 / (s * hz) }' "$work/foreign-before" "$work/foreign-after"
+}
 measure() { # $1 target, $2 kind -> "rate cpu_us_per_unit"
   local t=$1 kind=$2 before after n rate
   before=$(cpu_ticks "$t")
@@ -202,28 +216,41 @@ for t in tollgate nginx; do
   fi
 done
 
-declare -A RESULTS
+declare -A RESULTS QUIET
 for r in $(seq "$ROUNDS"); do
   order=(nginx tollgate); [ $((r % 2)) = 0 ] && order=(tollgate nginx)
   for kind in "${KINDS[@]}"; do
     for t in "${order[@]}"; do
+      foreign_ticks_file "$work/foreign-before"
       res=$(measure "$t" "$kind")
+      foreign_ticks_file "$work/foreign-after"
+      other=$(other_pct)
       RESULTS[$t,$kind]="${RESULTS[$t,$kind]:-} $res"
-      log "round $r  $kind  $t: $(echo "$res" | awk '{printf "%s/s, %s us CPU per unit", $1, $2}')"
+      if [ "$other" -le "$QUIET_MAX" ]; then QUIET[$t,$kind]="${QUIET[$t,$kind]:-} $res"; fi
+      log "round $r  $kind  $t: $(echo "$res" | awk '{printf "%s/s, %s us CPU per unit", $1, $2}'), other load $other%"
     done
   done
 done
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print 0; else print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
+median() { tr ' ' '\n' | awk 'NF' | sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print 0; else print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
 field() { echo "$1" | awk -v f="$2" '{ for (i = f; i <= NF; i += 2) printf "%s ", $i }'; }
-log ""
-log "| measurement | nginx /s | Tollgate /s | ratio | nginx CPU us | Tollgate CPU us | CPU ratio |"
-log "|---|---|---|---|---|---|---|"
-for kind in "${KINDS[@]}"; do
-  nr=$(field "${RESULTS[nginx,$kind]}" 1 | median); tr_=$(field "${RESULTS[tollgate,$kind]}" 1 | median)
-  nc=$(field "${RESULTS[nginx,$kind]}" 2 | median); tc=$(field "${RESULTS[tollgate,$kind]}" 2 | median)
-  log "$(awk -v k="$kind" -v nr="$nr" -v tr="$tr_" -v nc="$nc" -v tc="$tc" 'BEGIN {
-    printf "| %s | %.0f | %.0f | %.2fx | %.1f | %.1f | %.2fx |", k, nr, tr, (nr > 0 ? tr / nr : 0), nc, tc, (nc > 0 ? tc / nc : 0) }')"
-done
+runs() { echo "$1" | awk '{ print int(NF / 2) }'; }
+table() { # $1 = name of the results array, $2 = title
+  local -n res=$1
+  log ""
+  log "$2"
+  log "| measurement | runs nginx / Tollgate | nginx /s | Tollgate /s | ratio | nginx CPU us | Tollgate CPU us | CPU ratio |"
+  log "|---|---|---|---|---|---|---|---|"
+  for kind in "${KINDS[@]}"; do
+    nr=$(field "${res[nginx,$kind]:-}" 1 | median); tr_=$(field "${res[tollgate,$kind]:-}" 1 | median)
+    nc=$(field "${res[nginx,$kind]:-}" 2 | median); tc=$(field "${res[tollgate,$kind]:-}" 2 | median)
+    log "$(awk -v k="$kind" -v n="$(runs "${res[nginx,$kind]:-}") / $(runs "${res[tollgate,$kind]:-}")" -v nr="$nr" -v tr="$tr_" -v nc="$nc" -v tc="$tc" 'BEGIN {
+      printf "| %s | %s | %.0f | %.0f | %.2fx | %.1f | %.1f | %.2fx |", k, n, nr, tr, (nr > 0 ? tr / nr : 0), nc, tc, (nc > 0 ? tc / nc : 0) }')"
+  done
+}
+table RESULTS "all runs (medians):"
+table QUIET "quiet runs only (other load <= $QUIET_MAX% of a core; medians):"
+log "other load = CPU (utime+stime) of user-space processes other than the proxies, the upstream and the load generator"
+log "during the run (other people's builds), in % of one core."
 log ""
 log "results: $out"
