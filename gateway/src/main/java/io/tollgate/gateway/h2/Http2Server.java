@@ -145,6 +145,10 @@ public final class Http2Server {
             @Override
             protected void initChannel(Http2StreamChannel ch) {
                 stats.onStream();
+                // A stream channel's config starts from Netty's default allocator (adaptive in 4.2), not the one
+                // the listener chose: use the connection's, as HTTP/1.1 does (its pooled duplicates and slices are
+                // recycled, and the loop keeps one buffer cache).
+                ch.config().setAllocator(ch.parent().config().getAllocator());
                 ch.pipeline().addLast(new StreamBridge(loopPools.bridges));
                 ch.pipeline().addLast(DownstreamConnection.forStream(runtime, listenerStats, tlsStats, identity,
                         clientCertificate, identityLines, clientAddress, loopPools.exchanges));
