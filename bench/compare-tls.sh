@@ -11,6 +11,8 @@
 #   PROXY_CPU [1] LOAD_CPU [0]  NICE [0]  BASE_PORT [29080]  TOLLGATE_JAVA_OPTS [as ./tollgate]
 #   ONLY [https h2 full-hs resumed-hs]  the measurements to run, e.g. ONLY=h2
 #   WARMUP [15]  seconds of each selected load on Tollgate before measuring (JIT); nginx gets 5
+#   UPSTREAM_KEEPALIVE [64]  idle upstream connections each proxy keeps (nginx keepalive, Tollgate max-idle-per-loop);
+#                   below the h2 concurrency (H2_CLIENTS x H2_STREAMS) both proxies open and close upstream connections
 #   QUIET_MAX [20]  a run is "quiet" when other processes used at most this % of a core during it; the table is
 #                   printed for all runs and again for quiet runs only (other people's builds share the box)
 #   TOLLGATE_JAR [gateway/target/tollgate.jar]  the build to measure (A/B: alternate runs with two saved jars)
@@ -39,6 +41,7 @@ NICE=${NICE:-0}
 BASE_PORT=${BASE_PORT:-29080}
 WARMUP=${WARMUP:-15}
 QUIET_MAX=${QUIET_MAX:-20}
+UPSTREAM_KEEPALIVE=${UPSTREAM_KEEPALIVE:-64}
 read -r -a KINDS <<<"${ONLY:-https h2 full-hs resumed-hs}"
 for kind in "${KINDS[@]}"; do
   case $kind in https|h2|full-hs|resumed-hs) ;; *) echo "compare-tls: unknown measurement '$kind' in ONLY" >&2; exit 2 ;; esac
@@ -118,7 +121,7 @@ EOF
 } >"$work/upstream.conf"
 { nginx_common nginx-tls; cat <<EOF
   http2_max_requests 1000000;
-  upstream backend { server 127.0.0.1:$UP_PORT; keepalive 64; keepalive_requests 1000000; keepalive_timeout 120s; }
+  upstream backend { server 127.0.0.1:$UP_PORT; keepalive $UPSTREAM_KEEPALIVE; keepalive_requests 1000000; keepalive_timeout 120s; }
   server {
     listen 127.0.0.1:$NGX_PORT ssl http2 backlog=4096;
     ssl_certificate $CERT;
@@ -139,7 +142,7 @@ tollgate {
   admin { address = "127.0.0.1", port = $ADMIN_PORT }
   access-log.enabled = false
   http2.max-concurrent-streams = 256
-  upstreams { app { endpoints = ["127.0.0.1:$UP_PORT"] } }
+  upstreams { app { endpoints = ["127.0.0.1:$UP_PORT"], max-idle-per-loop = $UPSTREAM_KEEPALIVE } }
   routes = [{ name = all, upstream = app }]
 }
 EOF
@@ -201,7 +204,7 @@ measure() { # $1 target, $2 kind -> "rate cpu_us_per_unit"
 
 log "# Tollgate vs nginx terminating TLS, $stamp"
 log "host: $(uname -srm), $(nproc) cores; nginx $("$NGINX_BIN" -v 2>&1 | sed 's/.*version: //'); $(openssl version | cut -d' ' -f1-2)"
-log "rounds=$ROUNDS duration=${DURATION}s warmup=${WARMUP}s wrk conns=$CONNS h2load ${H2_CLIENTS}x${H2_STREAMS} s_time x$HANDSHAKE_CLIENTS proxy core=$PROXY_CPU load core=$LOAD_CPU nice=$NICE"
+log "rounds=$ROUNDS duration=${DURATION}s warmup=${WARMUP}s upstream keepalive=$UPSTREAM_KEEPALIVE wrk conns=$CONNS h2load ${H2_CLIENTS}x${H2_STREAMS} s_time x$HANDSHAKE_CLIENTS proxy core=$PROXY_CPU load core=$LOAD_CPU nice=$NICE"
 log "tollgate: $jar $(grep -o 'tls-provider=[a-z]*' "$work/tollgate.err" | head -1)"
 wants() { [[ " ${KINDS[*]} " == *" $1 "* ]]; }
 # Warm-up of the selected measurements: JIT for Tollgate (C2 takes ~4 s of its core in the first ~10 s of h2 load,
