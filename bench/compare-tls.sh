@@ -185,7 +185,7 @@ measure() { # $1 target, $2 kind -> "rate cpu_us_per_unit"
       n=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" "$(url "$t")" | awk '/^Requests\/sec/ {print $2}') ;;
     h2)
       n=$(taskset -c "$LOAD_CPU" h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -D "$DURATION" "$(url "$t")" 2>/dev/null \
-        | awk '/^finished in/ { for (i = 1; i <= NF; i++) if ($(i+1) == "req/s,") print $i }') ;;
+        | awk '/^finished in/ { for (i = 1; i <= NF; i++) if ($(i+1) == "req/s,") print $i }') || true ;;
     full-hs|resumed-hs)
       local flag=-new proto=-tls1_3 i
       [ "$kind" = resumed-hs ] && { flag=-reuse; proto=-tls1_2; }
