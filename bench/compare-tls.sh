@@ -9,6 +9,13 @@
 #   ROUNDS [3]  DURATION [10]  CONNS [64] (wrk)  H2_CLIENTS [16] H2_STREAMS [16] (h2load -c/-m)
 #   HANDSHAKE_CLIENTS [2]     parallel openssl s_time processes per handshake measurement
 #   PROXY_CPU [1] LOAD_CPU [0]  NICE [0]  BASE_PORT [29080]  TOLLGATE_JAVA_OPTS [as ./tollgate]
+#   ONLY [https h2 full-hs resumed-hs]  the measurements to run, e.g. ONLY=h2
+#   WARMUP [15]  seconds of each selected load on Tollgate before measuring (JIT); nginx gets 5
+#   UPSTREAM_KEEPALIVE [64]  idle upstream connections each proxy keeps (nginx keepalive, Tollgate max-idle-per-loop);
+#                   below the h2 concurrency (H2_CLIENTS x H2_STREAMS) both proxies open and close upstream connections
+#   QUIET_MAX [20]  a run is "quiet" when other processes used at most this % of a core during it; the table is
+#                   printed for all runs and again for quiet runs only (other people's builds share the box)
+#   TOLLGATE_JAR [gateway/target/tollgate.jar]  the build to measure (A/B: alternate runs with two saved jars)
 #
 # Measurements, for each proxy (nginx 'listen ssl http2', Tollgate with a TLS listener; both pinned alone to
 # PROXY_CPU, the load and the upstream nginx on LOAD_CPU):
@@ -32,6 +39,13 @@ PROXY_CPU=${PROXY_CPU:-1}
 LOAD_CPU=${LOAD_CPU:-0}
 NICE=${NICE:-0}
 BASE_PORT=${BASE_PORT:-29080}
+WARMUP=${WARMUP:-15}
+QUIET_MAX=${QUIET_MAX:-20}
+UPSTREAM_KEEPALIVE=${UPSTREAM_KEEPALIVE:-64}
+read -r -a KINDS <<<"${ONLY:-https h2 full-hs resumed-hs}"
+for kind in "${KINDS[@]}"; do
+  case $kind in https|h2|full-hs|resumed-hs) ;; *) echo "compare-tls: unknown measurement '$kind' in ONLY" >&2; exit 2 ;; esac
+done
 JAVA_OPTS=${TOLLGATE_JAVA_OPTS:--Xms256m -Xmx256m -XX:+AlwaysPreTouch -Dio.netty.leakDetection.level=disabled}
 UP_PORT=$BASE_PORT
 NGX_PORT=$((BASE_PORT + 1))
@@ -47,8 +61,8 @@ for tool in wrk h2load openssl nginx taskset curl; do
   command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || { echo "compare-tls: $tool is missing (apt-get install -y wrk nghttp2-client nginx openssl)" >&2; exit 2; }
 done
 NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
-jar="$repo/gateway/target/tollgate.jar"
-[ -f "$jar" ] || (cd "$repo" && mvn -B -q -o -DskipTests -pl gateway -am package) >&2
+jar=${TOLLGATE_JAR:-"$repo/gateway/target/tollgate.jar"}
+[ -f "$jar" ] || [ -n "${TOLLGATE_JAR:-}" ] || (cd "$repo" && mvn -B -q -o -DskipTests -pl gateway -am package) >&2
 for p in $UP_PORT $NGX_PORT $TG_PORT $ADMIN_PORT; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "compare-tls: port $p is in use; set BASE_PORT" >&2; exit 2; fi
 done
@@ -107,7 +121,7 @@ EOF
 } >"$work/upstream.conf"
 { nginx_common nginx-tls; cat <<EOF
   http2_max_requests 1000000;
-  upstream backend { server 127.0.0.1:$UP_PORT; keepalive 64; keepalive_requests 1000000; keepalive_timeout 120s; }
+  upstream backend { server 127.0.0.1:$UP_PORT; keepalive $UPSTREAM_KEEPALIVE; keepalive_requests 1000000; keepalive_timeout 120s; }
   server {
     listen 127.0.0.1:$NGX_PORT ssl http2 backlog=4096;
     ssl_certificate $CERT;
@@ -128,7 +142,7 @@ tollgate {
   admin { address = "127.0.0.1", port = $ADMIN_PORT }
   access-log.enabled = false
   http2.max-concurrent-streams = 256
-  upstreams { app { endpoints = ["127.0.0.1:$UP_PORT"] } }
+  upstreams { app { endpoints = ["127.0.0.1:$UP_PORT"], max-idle-per-loop = $UPSTREAM_KEEPALIVE } }
   routes = [{ name = all, upstream = app }]
 }
 EOF
@@ -152,6 +166,17 @@ cpu_ticks() { # proxy process (and nginx's worker) utime+stime
   echo $total
 }
 url() { echo "https://127.0.0.1:${PORT[$1]}/bench"; }
+# Other load, as in compare.sh: utime+stime of user-space processes that are not ours (other people's builds),
+# from /proc/*/stat, between two snapshots. The load generator starts and ends inside a run, so it is not counted.
+foreign_ticks_file() { # $1 = file to write "pid ticks" to
+  local ours=" $$ $UP_PID $(pgrep -P "$UP_PID" | tr '\n' ' ') $NGX_PID $(pgrep -P "$NGX_PID" | tr '\n' ' ') $TG_PID "
+  for f in /proc/[0-9]*/stat; do cat "$f" 2>/dev/null; echo; done | awk -v ours="$ours" '
+    NF { pid = $1; sub(/^.*\) /, ""); if ($2 != 2 && pid != 2 && index(ours, " " pid " ") == 0) print pid, $12 + $13 }' >"$1"
+}
+other_pct() { # CPU of foreign processes between the before and after snapshots, % of one core
+  awk -v s="$DURATION" -v hz="$CLK_TCK" 'NR == FNR { a[$1] = $2; next } { d += $2 - ($1 in a ? a[$1] : 0) }
+    END { printf "%.0f", d * 100 / (s * hz) }' "$work/foreign-before" "$work/foreign-after"
+}
 measure() { # $1 target, $2 kind -> "rate cpu_us_per_unit"
   local t=$1 kind=$2 before after n rate
   before=$(cpu_ticks "$t")
@@ -160,7 +185,7 @@ measure() { # $1 target, $2 kind -> "rate cpu_us_per_unit"
       n=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" "$(url "$t")" | awk '/^Requests\/sec/ {print $2}') ;;
     h2)
       n=$(taskset -c "$LOAD_CPU" h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -D "$DURATION" "$(url "$t")" 2>/dev/null \
-        | awk '/^finished in/ { for (i = 1; i <= NF; i++) if ($(i+1) == "req/s,") print $i }') ;;
+        | awk '/^finished in/ { for (i = 1; i <= NF; i++) if ($(i+1) == "req/s,") print $i }') || true ;;
     full-hs|resumed-hs)
       local flag=-new proto=-tls1_3 i
       [ "$kind" = resumed-hs ] && { flag=-reuse; proto=-tls1_2; }
@@ -179,38 +204,56 @@ measure() { # $1 target, $2 kind -> "rate cpu_us_per_unit"
 
 log "# Tollgate vs nginx terminating TLS, $stamp"
 log "host: $(uname -srm), $(nproc) cores; nginx $("$NGINX_BIN" -v 2>&1 | sed 's/.*version: //'); $(openssl version | cut -d' ' -f1-2)"
-log "rounds=$ROUNDS duration=${DURATION}s wrk conns=$CONNS h2load ${H2_CLIENTS}x${H2_STREAMS} s_time x$HANDSHAKE_CLIENTS proxy core=$PROXY_CPU load core=$LOAD_CPU nice=$NICE"
-log "tollgate: $(grep -o 'tls-provider=[a-z]*' "$work/tollgate.err" | head -1)"
-# Warm-up: JIT for Tollgate, and both proxies' caches.
+log "rounds=$ROUNDS duration=${DURATION}s warmup=${WARMUP}s upstream keepalive=$UPSTREAM_KEEPALIVE wrk conns=$CONNS h2load ${H2_CLIENTS}x${H2_STREAMS} s_time x$HANDSHAKE_CLIENTS proxy core=$PROXY_CPU load core=$LOAD_CPU nice=$NICE"
+log "tollgate: $jar $(grep -o 'tls-provider=[a-z]*' "$work/tollgate.err" | head -1)"
+wants() { [[ " ${KINDS[*]} " == *" $1 "* ]]; }
+# Warm-up of the selected measurements: JIT for Tollgate (C2 takes ~4 s of its core in the first ~10 s of h2 load,
+# so a 5 s warm-up left it compiling into the first measured round), and
+# both proxies' caches.
 for t in tollgate nginx; do
-  taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d5s "$(url "$t")" >/dev/null
-  taskset -c "$LOAD_CPU" h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -D 5 "$(url "$t")" >/dev/null 2>&1
-  taskset -c "$LOAD_CPU" openssl s_time -connect "127.0.0.1:${PORT[$t]}" -new -time 3 -CAfile "$CA" >/dev/null 2>&1
+  w=5; [ "$t" = tollgate ] && w=$WARMUP
+  if wants https; then taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"${w}s" "$(url "$t")" >/dev/null; fi
+  if wants h2; then taskset -c "$LOAD_CPU" h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -D "$w" "$(url "$t")" >/dev/null 2>&1; fi
+  if wants full-hs || wants resumed-hs; then
+    taskset -c "$LOAD_CPU" openssl s_time -connect "127.0.0.1:${PORT[$t]}" -new -time 3 -CAfile "$CA" >/dev/null 2>&1
+  fi
 done
 
-KINDS=(https h2 full-hs resumed-hs)
-declare -A RESULTS
+declare -A RESULTS QUIET
 for r in $(seq "$ROUNDS"); do
   order=(nginx tollgate); [ $((r % 2)) = 0 ] && order=(tollgate nginx)
   for kind in "${KINDS[@]}"; do
     for t in "${order[@]}"; do
+      foreign_ticks_file "$work/foreign-before"
       res=$(measure "$t" "$kind")
+      foreign_ticks_file "$work/foreign-after"
+      other=$(other_pct)
       RESULTS[$t,$kind]="${RESULTS[$t,$kind]:-} $res"
-      log "round $r  $kind  $t: $(echo "$res" | awk '{printf "%s/s, %s us CPU per unit", $1, $2}')"
+      if [ "$other" -le "$QUIET_MAX" ]; then QUIET[$t,$kind]="${QUIET[$t,$kind]:-} $res"; fi
+      log "round $r  $kind  $t: $(echo "$res" | awk '{printf "%s/s, %s us CPU per unit", $1, $2}'), other load $other%"
     done
   done
 done
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print 0; else print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
+median() { tr ' ' '\n' | awk 'NF' | sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print 0; else print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
 field() { echo "$1" | awk -v f="$2" '{ for (i = f; i <= NF; i += 2) printf "%s ", $i }'; }
-log ""
-log "| measurement | nginx /s | Tollgate /s | ratio | nginx CPU us | Tollgate CPU us | CPU ratio |"
-log "|---|---|---|---|---|---|---|"
-for kind in "${KINDS[@]}"; do
-  nr=$(field "${RESULTS[nginx,$kind]}" 1 | median); tr_=$(field "${RESULTS[tollgate,$kind]}" 1 | median)
-  nc=$(field "${RESULTS[nginx,$kind]}" 2 | median); tc=$(field "${RESULTS[tollgate,$kind]}" 2 | median)
-  log "$(awk -v k="$kind" -v nr="$nr" -v tr="$tr_" -v nc="$nc" -v tc="$tc" 'BEGIN {
-    printf "| %s | %.0f | %.0f | %.2fx | %.1f | %.1f | %.2fx |", k, nr, tr, (nr > 0 ? tr / nr : 0), nc, tc, (nc > 0 ? tc / nc : 0) }')"
-done
+runs() { echo "$1" | awk '{ print int(NF / 2) }'; }
+table() { # $1 = name of the results array, $2 = title
+  local -n res=$1
+  log ""
+  log "$2"
+  log "| measurement | runs nginx / Tollgate | nginx /s | Tollgate /s | ratio | nginx CPU us | Tollgate CPU us | CPU ratio |"
+  log "|---|---|---|---|---|---|---|---|"
+  for kind in "${KINDS[@]}"; do
+    nr=$(field "${res[nginx,$kind]:-}" 1 | median); tr_=$(field "${res[tollgate,$kind]:-}" 1 | median)
+    nc=$(field "${res[nginx,$kind]:-}" 2 | median); tc=$(field "${res[tollgate,$kind]:-}" 2 | median)
+    log "$(awk -v k="$kind" -v n="$(runs "${res[nginx,$kind]:-}") / $(runs "${res[tollgate,$kind]:-}")" -v nr="$nr" -v tr="$tr_" -v nc="$nc" -v tc="$tc" 'BEGIN {
+      printf "| %s | %s | %.0f | %.0f | %.2fx | %.1f | %.1f | %.2fx |", k, n, nr, tr, (nr > 0 ? tr / nr : 0), nc, tc, (nc > 0 ? tc / nc : 0) }')"
+  done
+}
+table RESULTS "all runs (medians):"
+table QUIET "quiet runs only (other load <= $QUIET_MAX% of a core; medians):"
+log "other load = CPU (utime+stime) of user-space processes other than the proxies, the upstream and the load generator"
+log "during the run (other people's builds), in % of one core."
 log ""
 log "results: $out"

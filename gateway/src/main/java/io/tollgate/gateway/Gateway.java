@@ -69,6 +69,7 @@ public final class Gateway implements AutoCloseable {
     private final GatewaySettings settings;
     private final Transports transports;
     private final EventLoopGroup loops;
+    private final int loopCount;
     private final EventLoopGroup adminLoop;
     private final GatewayMetrics metrics;
     private final AccessLog accessLog;
@@ -91,7 +92,7 @@ public final class Gateway implements AutoCloseable {
     private Gateway(GatewaySettings settings, FilterChains.Factory filterFactory) throws InterruptedException {
         this.settings = settings;
         this.transports = Transports.select(settings.transport());
-        final int loopCount = settings.eventLoops() > 0 ? settings.eventLoops()
+        this.loopCount = settings.eventLoops() > 0 ? settings.eventLoops()
                 : Runtime.getRuntime().availableProcessors();
         this.metrics = new GatewayMetrics();
         this.tlsProvider = settings.listeners().stream().anyMatch(l -> l.tls() != null) ? TlsProviders.select() : null;
@@ -199,7 +200,7 @@ public final class Gateway implements AutoCloseable {
                         listener.tls().clientAuth() != ClientAuth.NONE);
         final boolean h2 = tls != null ? settings.http2().enabled() : settings.http2().cleartext();
         final Http2Server http2 = h2 ? new Http2Server(settings.http2(), runtime, stats, tlsStats, identity,
-                metrics.http2Stats(listener.name())) : null;
+                metrics.http2Stats(listener.name()), loopCount) : null;
         final ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(loops, loops)
                 .channel(transports.serverChannelClass())

@@ -27,12 +27,15 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.tollgate.config.Http2Settings;
 import io.tollgate.gateway.GatewayRuntime;
+import io.tollgate.gateway.loop.LoopContext;
+import io.tollgate.gateway.loop.LoopPool;
 import io.tollgate.gateway.metrics.ConnectionStats;
 import io.tollgate.gateway.metrics.Http2Stats;
 import io.tollgate.gateway.metrics.TlsStats;
 import io.tollgate.gateway.proxy.ClientIdentity;
 import io.tollgate.gateway.proxy.DownstreamConnection;
 import io.tollgate.gateway.proxy.DrainEvent;
+import io.tollgate.gateway.proxy.ExchangeState;
 
 /**
  * HTTP/2 on one listener: turns a connection that negotiated {@code h2} (ALPN) or opened with the HTTP/2 preface
@@ -47,7 +50,8 @@ import io.tollgate.gateway.proxy.DrainEvent;
  * GOAWAY; a drain closes each connection gracefully (GOAWAY, streams in flight finish).
  *
  * <p>Threading: {@link #install} runs on the connection's event loop. Allocation: Netty's codec allocates per
- * stream (headers, frames, the stream channel); see the README for the measured figure.
+ * stream (headers, frames, the stream channel), and so do the two small per-stream handlers; their parsers, heads
+ * and log entry come from a per-loop pool ({@link StreamPools}). See the README for the measured figure.
  */
 public final class Http2Server {
 
@@ -56,6 +60,12 @@ public final class Http2Server {
 
     /** Flushes a connection may defer before one goes through anyway (bounds the latency added to a burst). */
     private static final int FLUSHES_BEFORE_FORCED_FLUSH = 64;
+    /**
+     * Idle per-stream working sets an event loop keeps (each kind): as many as two connections' worth of concurrent
+     * streams at the default limit. About 16 KB a stream with the default header limits, so at most ~4 MB a loop;
+     * streams beyond it still work, their sets are built and dropped.
+     */
+    private static final int MAX_IDLE_STREAM_SETS_PER_LOOP = 256;
 
     private final Http2Settings settings;
     private final GatewayRuntime runtime;
@@ -64,9 +74,12 @@ public final class Http2Server {
     private final ClientIdentity identity;
     private final Http2Stats stats;
     private final long idleTimeoutNs;
+    /** Per event loop (by {@link LoopContext#index()}), built on first use by that loop and only touched by it. */
+    private final StreamPools[] pools;
 
+    /** @param eventLoops the number of event loops that serve this listener */
     public Http2Server(Http2Settings settings, GatewayRuntime runtime, ConnectionStats listenerStats,
-                       TlsStats tlsStats, ClientIdentity identity, Http2Stats stats) {
+                       TlsStats tlsStats, ClientIdentity identity, Http2Stats stats, int eventLoops) {
         this.settings = settings;
         this.runtime = runtime;
         this.listenerStats = listenerStats;
@@ -74,6 +87,7 @@ public final class Http2Server {
         this.identity = identity;
         this.stats = stats;
         this.idleTimeoutNs = runtime.timeouts().idleNs();
+        this.pools = new StreamPools[eventLoops];
     }
 
     /**
@@ -92,12 +106,16 @@ public final class Http2Server {
 
     /**
      * Makes {@code pipeline} (whose HTTP/1.1 handler has just left it) an HTTP/2 server connection. The TLS
-     * handshake, if any, has been counted; its verified client certificate and identity lines pass to every stream.
+     * handshake, if any, has been counted; its verified client certificate, identity lines and client address pass
+     * to every stream. Runs on the connection's event loop.
      *
      * @param clientCertificate the verified client certificate, or null
      * @param identityLines     its pre-encoded identity header lines (empty without one)
+     * @param clientAddress     the client's IP address as ASCII text
      */
-    public void install(ChannelPipeline pipeline, X509Certificate clientCertificate, byte[] identityLines) {
+    public void install(ChannelPipeline pipeline, X509Certificate clientCertificate, byte[] identityLines,
+                        byte[] clientAddress) {
+        final StreamPools loopPools = poolsOfThisLoop();
         final io.netty.handler.codec.http2.Http2Settings initial = io.netty.handler.codec.http2.Http2Settings
                 .defaultSettings()
                 .maxConcurrentStreams(settings.maxConcurrentStreams())
@@ -127,12 +145,44 @@ public final class Http2Server {
             @Override
             protected void initChannel(Http2StreamChannel ch) {
                 stats.onStream();
-                final var http = runtime.http();
-                ch.pipeline().addLast(new StreamBridge(http.maxResponseHeaderBytes(), 2 * http.maxHeaders()));
+                // A stream channel's config starts from Netty's default allocator (adaptive in 4.2), not the one
+                // the listener chose: use the connection's, as HTTP/1.1 does (its pooled duplicates and slices are
+                // recycled, and the loop keeps one buffer cache).
+                ch.config().setAllocator(ch.parent().config().getAllocator());
+                ch.pipeline().addLast(new StreamBridge(loopPools.bridges));
                 ch.pipeline().addLast(DownstreamConnection.forStream(runtime, listenerStats, tlsStats, identity,
-                        clientCertificate, identityLines));
+                        clientCertificate, identityLines, clientAddress, loopPools.exchanges));
             }
         }));
+    }
+
+    /** The calling event loop's pools, built on its first HTTP/2 connection. */
+    private StreamPools poolsOfThisLoop() {
+        final int index = LoopContext.current().index();
+        StreamPools p = pools[index];
+        if (p == null) {
+            p = new StreamPools(runtime, identity);
+            pools[index] = p;
+        }
+        return p;
+    }
+
+    /**
+     * One event loop's idle per-stream working sets: a stream borrows one of each when its channel is initialised
+     * and gives them back when its channel is gone. Pooling the working sets, not the handlers: Netty adds a
+     * non-{@code @Sharable} handler to one pipeline only ever, and the handlers themselves are small; what costs
+     * (~16 KB of parser and head arrays a stream, most of the per-stream allocation before pooling) is here.
+     */
+    private static final class StreamPools {
+        final LoopPool<ExchangeState> exchanges;
+        final LoopPool<BridgeParsers> bridges;
+
+        StreamPools(GatewayRuntime runtime, ClientIdentity identity) {
+            final var http = runtime.http();
+            this.exchanges = new LoopPool<>(MAX_IDLE_STREAM_SETS_PER_LOOP, () -> new ExchangeState(runtime, identity));
+            this.bridges = new LoopPool<>(MAX_IDLE_STREAM_SETS_PER_LOOP,
+                    () -> new BridgeParsers(http.maxResponseHeaderBytes(), 2 * http.maxHeaders()));
+        }
     }
 
     /**

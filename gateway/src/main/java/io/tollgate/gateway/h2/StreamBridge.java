@@ -12,6 +12,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.ChannelInputShutdownReadComplete;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
@@ -29,6 +30,7 @@ import io.tollgate.gateway.http1.Methods;
 import io.tollgate.gateway.http1.ParseStatus;
 import io.tollgate.gateway.http1.ResponseHead;
 import io.tollgate.gateway.http1.ResponseHeadParser;
+import io.tollgate.gateway.loop.LoopPool;
 
 /**
  * Carries one HTTP/2 stream to and from the HTTP/1.1 exchange handler behind it ({@code DownstreamConnection} in
@@ -49,7 +51,8 @@ import io.tollgate.gateway.http1.ResponseHeadParser;
  * fields dropped as in the head.
  *
  * <p>Threading: the stream channel's event loop. Allocation: per stream, the header objects of Netty's codec and
- * this bridge's parsers; body bytes move as retained slices. Ownership: inbound DATA content is passed on (the
+ * this small handler; its parsers are borrowed from the loop's pool ({@link BridgeParsers}); body bytes move as
+ * retained slices. Ownership: inbound DATA content is passed on (the
  * frame's reference); outbound buffers are owned here until sliced into frames or released.
  */
 final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.DataSink {
@@ -63,7 +66,6 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
     private static final byte[] COLON_SP = {':', ' '};
     private static final AsciiString COOKIE_NAME = AsciiString.cached("cookie");
     private static final AsciiString HOST_NAME = AsciiString.cached("host");
-    private static final int MAX_CHUNK_LINE_BYTES = 4096;
 
     // Response side states.
     private static final int RS_HEAD = 0;
@@ -72,6 +74,9 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
     private static final int RS_UNTIL_CLOSE = 3;
     private static final int RS_DONE = 4;
 
+    /** Borrowed from {@link #parsersPool} for the stream's life; the three fields below are its parts. */
+    private final BridgeParsers parsers;
+    private final LoopPool<BridgeParsers> parsersPool;
     private final ResponseHeadParser responseParser;
     private final ResponseHead responseHead;
     private final ChunkedDecoder responseChunks;
@@ -93,10 +98,14 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
     /** Promises of writes that made no frame, completed by the next flush (so a close listener runs after it). */
     private ArrayList<ChannelPromise> afterFlush;
 
-    StreamBridge(int maxResponseHeadBytes, int maxResponseHeaders) {
-        this.responseParser = new ResponseHeadParser(maxResponseHeadBytes, maxResponseHeaders);
-        this.responseHead = responseParser.newHead();
-        this.responseChunks = new ChunkedDecoder(MAX_CHUNK_LINE_BYTES, maxResponseHeadBytes, maxResponseHeaders);
+    /** @param parsersPool the calling event loop's pool; the bridge borrows from it and gives back in handlerRemoved */
+    StreamBridge(LoopPool<BridgeParsers> parsersPool) {
+        this.parsersPool = parsersPool;
+        this.parsers = parsersPool.acquire();
+        parsers.resetForStream();
+        this.responseParser = parsers.parser;
+        this.responseHead = parsers.head;
+        this.responseChunks = parsers.chunks;
     }
 
     @Override
@@ -317,16 +326,24 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
         final ResponseHead head = responseHead;
         final int status = head.status();
         final Http2Headers headers = new DefaultHttp2Headers(false, head.headerCount() + 1);
-        headers.status(AsciiString.of(Integer.toString(status)));
+        headers.status(HttpResponseStatus.valueOf(status).codeAsText());
+        // One copy of the head for all its fields: each value (and each uncommon name, lower-cased in place) is a
+        // view into it. The frame keeps the copy alive until the codec has encoded it.
+        final int start = head.startOffset();
+        final byte[] copy = new byte[head.headLength()];
+        responseIn.getBytes(start, copy);
         for (int i = 0, n = head.headerCount(); i < n; i++) {
             if (head.isHopByHop(i)) {
                 continue; // connection, keep-alive, transfer-encoding...: connection-specific, malformed in HTTP/2
             }
-            final byte[] name = new byte[head.nameLength(i)];
-            responseIn.getBytes(head.nameOffset(i), name);
-            final byte[] value = new byte[head.valueLength(i)];
-            responseIn.getBytes(head.valueOffset(i), value);
-            headers.add(new AsciiString(name, false).toLowerCase(), new AsciiString(value, false));
+            final int nameOffset = head.nameOffset(i) - start;
+            final int nameLength = head.nameLength(i);
+            AsciiString name = ResponseFieldNames.common(copy, nameOffset, nameLength);
+            if (name == null) {
+                lowerCaseInPlace(copy, nameOffset, nameLength);
+                name = new AsciiString(copy, nameOffset, nameLength, false);
+            }
+            headers.add(name, new AsciiString(copy, head.valueOffset(i) - start, head.valueLength(i), false));
         }
         responseIn.skipBytes(head.headLength());
         responseParser.reset();
@@ -473,6 +490,9 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
         }
         responseIn = release(responseIn);
         responseTrailers = release(responseTrailers);
+        if (!ctx.channel().isOpen()) { // the stream is over: nothing can call this bridge again
+            parsersPool.release(parsers);
+        }
     }
 
     private void reset(Http2Error error) {
@@ -504,6 +524,15 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
         cumulation.release();
         data.release();
         return merged;
+    }
+
+    private static void lowerCaseInPlace(byte[] bytes, int offset, int length) {
+        for (int i = offset, end = offset + length; i < end; i++) {
+            final byte b = bytes[i];
+            if (b >= 'A' && b <= 'Z') {
+                bytes[i] = (byte) (b + ('a' - 'A'));
+            }
+        }
     }
 
     private static void writeField(ByteBuf out, CharSequence name, CharSequence value) {

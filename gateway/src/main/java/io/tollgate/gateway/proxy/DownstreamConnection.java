@@ -42,6 +42,7 @@ import io.tollgate.gateway.http1.ResponseHead;
 import io.tollgate.gateway.http1.ResponseHeadParser;
 import io.tollgate.gateway.log.AccessLogEntry;
 import io.tollgate.gateway.loop.LoopContext;
+import io.tollgate.gateway.loop.LoopPool;
 import io.tollgate.gateway.loop.LoopTimers;
 import io.tollgate.gateway.loop.TimerTarget;
 import io.tollgate.gateway.metrics.ConnectionStats;
@@ -89,7 +90,6 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
 
     /** Buffered downstream bytes above which reading pauses (pipelined requests, bodies waiting for a connect). */
     private static final int INBOUND_HIGH_WATER_BYTES = 64 * 1024;
-    private static final int MAX_CHUNK_LINE_BYTES = 4096;
     private static final int MAX_CONNECT_ATTEMPTS = 2;
 
 
@@ -117,7 +117,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private static final int T_UPSTREAM = 3;
     private static final int T_TRANSFER = 4;
     private static final int T_FILTER = 5;
-    private static final byte[] NO_BYTES = new byte[0];
+    private static final byte[] NO_ADDRESS = new byte[0];
     private static final byte[] COLON_SP = {':', ' '};
     private static final byte[] CRLF = {'\r', '\n'};
 
@@ -134,6 +134,10 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     /** Client headers never forwarded: the listener's identity headers and those the filters set. */
     private final byte[][] dropNames;
     private final FilterExchange exchange = new FilterExchange();
+    /** Parsers, heads, log entry and scratch arrays: this connection's own, or borrowed by a stream (below). */
+    private final ExchangeState state;
+    /** Where a stream's {@link #state} goes back when the stream is gone; null on an HTTP/1.1 connection. */
+    private final LoopPool<ExchangeState> statePool;
     /** HTTP/2 for this listener (ALPN h2, or h2c by preface on a plain listener), or null. */
     private final Http2Server http2;
     /** Serving one HTTP/2 stream (behind a StreamBridge): one request, no connection accounting of its own. */
@@ -146,8 +150,8 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private final ResponseHeadParser responseParser;
     private final ResponseHead responseHead;
     private final ChunkedDecoder responseChunks;
-    private final AccessLogEntry log = new AccessLogEntry();
-    private final int[] forwardedFor = new int[HeadEncoder.MAX_FORWARDED_FOR_HEADERS];
+    private final AccessLogEntry log;
+    private final int[] forwardedFor;
     private final long requestHeadTimeoutNs;
     private final long idleTimeoutNs;
     private final long upstreamResponseTimeoutNs;
@@ -157,7 +161,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private ChannelHandlerContext ctx;
     private LoopContext loop;
     private LoopTimers timers;
-    private byte[] clientAddress = new byte[0];
+    private byte[] clientAddress = NO_ADDRESS;
     private ByteBuf in;
     private ByteBuf upstreamIn;
     private boolean closing;
@@ -215,9 +219,9 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
     private boolean filterPaused;
     private Principal principal;
     /** Header lines the filters add to the upstream request / to the response: [0, length). Grown on demand. */
-    private byte[] upstreamLines = NO_BYTES;
+    private byte[] upstreamLines;
     private int upstreamLinesLength;
-    private byte[] responseLines = NO_BYTES;
+    private byte[] responseLines;
     private int responseLinesLength;
 
     /** A connection on a plain-HTTP listener. */
@@ -241,7 +245,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
      */
     public DownstreamConnection(GatewayRuntime runtime, ConnectionStats listenerStats, TlsStats tlsStats,
                                 ClientIdentity identity) {
-        this(runtime, listenerStats, tlsStats, identity, null, false);
+        this(runtime, listenerStats, tlsStats, identity, null, new ExchangeState(runtime, identity), null);
     }
 
     /**
@@ -250,40 +254,59 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
      */
     public DownstreamConnection(GatewayRuntime runtime, ConnectionStats listenerStats, TlsStats tlsStats,
                                 ClientIdentity identity, Http2Server http2) {
-        this(runtime, listenerStats, tlsStats, identity, http2, false);
+        this(runtime, listenerStats, tlsStats, identity, http2, new ExchangeState(runtime, identity), null);
     }
 
     /**
      * The exchange handler of one HTTP/2 stream, behind the bridge that turns its frames into HTTP/1.1 bytes. The
-     * connection's TLS handshake was counted by the connection; its verified client identity is passed on.
+     * connection's TLS handshake was counted by the connection; its verified client identity and its client address
+     * are passed on. The stream's working set comes from {@code states} (its event loop's pool) and goes back there
+     * in {@link #handlerRemoved}, after the stream channel has closed.
+     *
+     * @param clientAddress the connection's client address as ASCII text (shared, only read)
+     * @param states        the calling event loop's pool of working sets, built for this runtime and identity
      */
     public static DownstreamConnection forStream(GatewayRuntime runtime, ConnectionStats listenerStats,
                                                  TlsStats tlsStats, ClientIdentity identity,
-                                                 X509Certificate clientCertificate, byte[] identityLines) {
-        final DownstreamConnection c = new DownstreamConnection(runtime, listenerStats, tlsStats, identity, null, true);
+                                                 X509Certificate clientCertificate, byte[] identityLines,
+                                                 byte[] clientAddress, LoopPool<ExchangeState> states) {
+        final ExchangeState borrowed = states.acquire();
+        borrowed.resetForExchange();
+        final DownstreamConnection c = new DownstreamConnection(runtime, listenerStats, tlsStats, identity, null,
+                borrowed, states);
         c.clientCertificate = clientCertificate;
         c.identityLines = identityLines;
+        c.clientAddress = clientAddress;
         c.tlsOutcomeCounted = true;
         return c;
     }
 
+    /**
+     * @param statePool null: {@code state} is this connection's own; else the pool it was borrowed from, which also
+     *                  means this handler serves one HTTP/2 stream
+     */
     private DownstreamConnection(GatewayRuntime runtime, ConnectionStats listenerStats, TlsStats tlsStats,
-                                 ClientIdentity identity, Http2Server http2, boolean stream) {
+                                 ClientIdentity identity, Http2Server http2, ExchangeState state,
+                                 LoopPool<ExchangeState> statePool) {
         this.http2 = http2;
-        this.stream = stream;
+        this.stream = statePool != null;
         this.runtime = runtime;
         this.listenerStats = listenerStats;
         this.tlsStats = tlsStats;
         this.identity = identity;
-        this.dropNames = concat(identity.dropNames(), runtime.filters().ownedHeaderNames());
-        final var http = runtime.http();
-        this.requestHead = new RequestHead(http.maxHeaders());
-        this.responseHead = new ResponseHead(2 * http.maxHeaders());
-        this.requestParser = new RequestHeadParser(http.maxRequestLineBytes(), http.maxHeaderBytes(), http.maxHeaders());
-        this.requestChunks = new ChunkedDecoder(MAX_CHUNK_LINE_BYTES, http.maxHeaderBytes(), http.maxHeaders());
-        this.responseParser = new ResponseHeadParser(http.maxResponseHeaderBytes(), 2 * http.maxHeaders());
-        this.responseChunks = new ChunkedDecoder(MAX_CHUNK_LINE_BYTES, http.maxResponseHeaderBytes(),
-                2 * http.maxHeaders());
+        this.state = state;
+        this.statePool = statePool;
+        this.dropNames = state.dropNames;
+        this.requestHead = state.requestHead;
+        this.responseHead = state.responseHead;
+        this.requestParser = state.requestParser;
+        this.requestChunks = state.requestChunks;
+        this.responseParser = state.responseParser;
+        this.responseChunks = state.responseChunks;
+        this.log = state.log;
+        this.forwardedFor = state.forwardedFor;
+        this.upstreamLines = state.upstreamLines;
+        this.responseLines = state.responseLines;
         final var timeouts = runtime.timeouts();
         this.requestHeadTimeoutNs = timeouts.requestHeadNs();
         this.idleTimeoutNs = timeouts.idleNs();
@@ -300,7 +323,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         this.loop = LoopContext.current();
         this.timers = loop.timers();
         final SocketAddress remote = ctx.channel().remoteAddress();
-        if (remote instanceof InetSocketAddress) {
+        if (!stream && remote instanceof InetSocketAddress) { // a stream was given its connection's
             final InetSocketAddress inet = (InetSocketAddress) remote;
             clientAddress = (inet.getAddress() != null ? inet.getAddress().getHostAddress() : inet.getHostString())
                     .getBytes(StandardCharsets.US_ASCII);
@@ -380,6 +403,20 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         }
     }
 
+    /**
+     * A stream's working set goes back to its loop's pool once the stream channel is closed (channelInactive has
+     * finished the exchange and released every buffer); by then no callback can reach it: the upstream connection
+     * was given back, the deadline taken out of the wheel, and a late filter completion finds {@link #closing} set.
+     */
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (statePool != null && !ctx.channel().isOpen()) {
+            state.upstreamLines = upstreamLines; // grown by filters: keep the room for the next borrower
+            state.responseLines = responseLines;
+            statePool.release(state);
+        }
+    }
+
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         // Resets and write failures on the client socket; channelInactive does the accounting.
@@ -446,7 +483,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
         }
         final ChannelPipeline pipeline = ctx.pipeline();
         pipeline.remove(this);
-        http2.install(pipeline, clientCertificate, identityLines);
+        http2.install(pipeline, clientCertificate, identityLines, clientAddress);
         if (buffered != null) {
             pipeline.fireChannelRead(buffered);
             pipeline.fireChannelReadComplete();
@@ -1403,17 +1440,6 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter
             buf.release();
         }
         return null;
-    }
-    private static byte[][] concat(byte[][] a, byte[][] b) {
-        if (b.length == 0) {
-            return a;
-        }
-        if (a.length == 0) {
-            return b;
-        }
-        final byte[][] all = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, all, a.length, b.length);
-        return all;
     }
 
     /** Whether a field value may carry these bytes (RFC 9110 5.5: VCHAR, obs-text, SP, HTAB). */

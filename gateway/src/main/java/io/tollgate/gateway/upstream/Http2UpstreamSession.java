@@ -10,6 +10,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2SettingsFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
@@ -123,7 +124,9 @@ final class Http2UpstreamSession extends ChannelInboundHandlerAdapter implements
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        this.streams = new Http2StreamChannelBootstrap(ctx.channel());
+        // Stream channels otherwise start from Netty's default allocator (adaptive in 4.2), not the connection's.
+        this.streams = new Http2StreamChannelBootstrap(ctx.channel())
+                .option(ChannelOption.ALLOCATOR, ctx.channel().config().getAllocator());
     }
 
     /** TCP connect outcome. Cleartext: ready (prior knowledge). TLS: ready after the handshake. */

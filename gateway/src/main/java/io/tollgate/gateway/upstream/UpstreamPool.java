@@ -7,6 +7,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.tollgate.gateway.loop.LoopPool;
 import io.tollgate.gateway.metrics.UpstreamStats;
 
 /**
@@ -27,14 +28,17 @@ import io.tollgate.gateway.metrics.UpstreamStats;
  */
 public final class UpstreamPool {
 
+    /** Idle HTTP/2 stream parsers a loop keeps (as the downstream HTTP/2 side keeps its stream working sets). */
+    private static final int MAX_IDLE_STREAM_PARSERS = 256;
+
     private final UpstreamCluster cluster;
     private final int loopIndex;
     private final Bootstrap bootstrap;
     private final ArrayDeque<UpstreamConnection>[] idleByEndpoint;
     /** HTTP/2 connections by endpoint, oldest first; null for an HTTP/1.1 cluster. */
     private final ArrayList<Http2UpstreamSession>[] sessionsByEndpoint;
-    /** HTTP/2 streams' parsers, kept between streams (at most as many as streams ever open at once). */
-    private final ArrayDeque<Http2UpstreamBridge.Parsers> freeParsers = new ArrayDeque<>(0);
+    /** HTTP/2 streams' parsers, kept between streams; null for an HTTP/1.1 cluster. */
+    private final LoopPool<Http2UpstreamBridge.Parsers> streamParsers;
     private final UpstreamStats stats;
     private int cursor;
     private int active;
@@ -55,6 +59,9 @@ public final class UpstreamPool {
             idleByEndpoint[i] = new ArrayDeque<>(cluster.http2() ? 1 : Math.max(4, Math.min(cluster.maxIdlePerLoop(), 256)));
         }
         this.sessionsByEndpoint = cluster.http2() ? new ArrayList[cluster.endpointCount()] : null;
+        this.streamParsers = cluster.http2()
+                ? new LoopPool<>(MAX_IDLE_STREAM_PARSERS, () -> new Http2UpstreamBridge.Parsers(cluster.http()))
+                : null;
         if (sessionsByEndpoint != null) {
             for (int i = 0; i < sessionsByEndpoint.length; i++) {
                 sessionsByEndpoint[i] = new ArrayList<>(2);
@@ -204,12 +211,11 @@ public final class UpstreamPool {
     }
 
     Http2UpstreamBridge.Parsers borrowParsers() {
-        final Http2UpstreamBridge.Parsers p = freeParsers.pollFirst();
-        return p != null ? p : new Http2UpstreamBridge.Parsers(cluster.http());
+        return streamParsers.acquire();
     }
 
     void returnParsers(Http2UpstreamBridge.Parsers p) {
-        freeParsers.addFirst(p);
+        streamParsers.release(p);
     }
 
     void onSessionConnected() {

@@ -120,6 +120,7 @@ class Http2Test {
     void aResponseHasLowerCaseNamesAndNoConnectionSpecificFields() throws Exception {
         upstream.responder((req, out) -> {
             out.write(("HTTP/1.1 201 Created\r\nX-Mixed-Case: v\r\nKeep-Alive: timeout=5\r\n"
+                    + "CONTENT-type: text/plain\r\nCache-Control: no-store\r\nX-Content-Type-Optionz: nosniff\r\n"
                     + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n").getBytes());
             return true;
         });
@@ -129,6 +130,10 @@ class Http2Test {
             assertEquals(201, r.status());
             assertEquals("hello", r.body());
             assertEquals("v", r.headers().get("x-mixed-case").toString());
+            // Common names (shared lower-case constants) and a near miss of one (lower-cased copy) alike.
+            assertEquals("text/plain", r.headers().get("content-type").toString());
+            assertEquals("no-store", r.headers().get("cache-control").toString());
+            assertEquals("nosniff", r.headers().get("x-content-type-optionz").toString());
             assertNull(r.headers().get("keep-alive"));
             assertNull(r.headers().get("transfer-encoding"));
         }
