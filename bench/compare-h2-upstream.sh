@@ -8,10 +8,11 @@
 # Environment (defaults in brackets):
 #   ROUNDS [3]  DURATION [10]  WARMUP [15] (s, Tollgate's JIT)  H2_CLIENTS [16] H2_STREAMS [16] (h2load -c/-m)
 #   PROXY_CPU [1] LOAD_CPU [0]  NICE [0]  BASE_PORT [29480]  TOLLGATE_JAR [gateway/target/tollgate.jar]
-#   TOLLGATE_JAVA_OPTS [as ./tollgate]
+#   TOLLGATE_JAVA_OPTS [as ./tollgate]  UPSTREAM_KEEPALIVE [300] (nginx's idle upstream connections)
 #
-# nginx proxies with grpc_pass (its only HTTP/2-to-upstream path; it proxies any request, not only gRPC), over
-# keep-alive upstream connections; Tollgate with an upstream of protocol = h2. Both proxies run pinned alone to
+# nginx proxies with grpc_pass (its only HTTP/2-to-upstream path; it proxies any request, not only gRPC) over
+# keep-alive upstream connections, one request at a time on each (nginx does not multiplex upstream streams), so it
+# gets room for every stream h2load keeps in flight; Tollgate with an upstream of protocol = h2 multiplexes. Both proxies run pinned alone to
 # PROXY_CPU; h2load and the origin nginx share LOAD_CPU. Reported: requests/s and proxy CPU us per request, medians,
 # ratios. Output: stdout and bench/results/compare-h2-upstream-<timestamp>.txt, ending with a markdown table.
 set -euo pipefail
@@ -27,6 +28,7 @@ PROXY_CPU=${PROXY_CPU:-1}
 LOAD_CPU=${LOAD_CPU:-0}
 NICE=${NICE:-0}
 BASE_PORT=${BASE_PORT:-29480}
+UPSTREAM_KEEPALIVE=${UPSTREAM_KEEPALIVE:-300}
 JAVA_OPTS=${TOLLGATE_JAVA_OPTS:--Xms256m -Xmx256m -XX:+AlwaysPreTouch -Dio.netty.leakDetection.level=disabled}
 jar=${TOLLGATE_JAR:-$repo/gateway/target/tollgate.jar}
 UP_PORT=$BASE_PORT
@@ -98,7 +100,7 @@ nginx_conf origin >"$work/origin.conf" <<EOF
   server { listen 127.0.0.1:$UP_PORT http2 backlog=4096; location / { default_type text/plain; return 200 "$BODY"; } }
 EOF
 nginx_conf proxy >"$work/proxy.conf" <<EOF
-  upstream origin { server 127.0.0.1:$UP_PORT; keepalive 64; keepalive_requests 1000000; keepalive_timeout 120s; }
+  upstream origin { server 127.0.0.1:$UP_PORT; keepalive $UPSTREAM_KEEPALIVE; keepalive_requests 1000000; keepalive_timeout 120s; }
   server { listen 127.0.0.1:$NGX_PORT http2 backlog=4096; location / { grpc_pass grpc://origin; } }
 EOF
 cat >"$work/tollgate.conf" <<EOF
@@ -148,7 +150,7 @@ measure() { # $1 target -> "req/s cpu_us_per_request"
 
 log "# Tollgate vs nginx, HTTP/2 to an HTTP/2 upstream, $stamp"
 log "host: $(uname -srm), $(nproc) cores; nginx $("$NGINX_BIN" -v 2>&1 | sed 's/.*version: //')"
-log "rounds=$ROUNDS duration=${DURATION}s h2load ${H2_CLIENTS}x${H2_STREAMS} proxy core=$PROXY_CPU load core=$LOAD_CPU nice=$NICE jar=$jar"
+log "rounds=$ROUNDS duration=${DURATION}s h2load ${H2_CLIENTS}x${H2_STREAMS} nginx keepalive=$UPSTREAM_KEEPALIVE proxy core=$PROXY_CPU load core=$LOAD_CPU nice=$NICE jar=$jar"
 for t in tollgate nginx; do h2 "$t" "$WARMUP" >/dev/null; done
 
 declare -A RESULTS
