@@ -1,9 +1,13 @@
 package io.tollgate.gateway.h2;
 
+import static io.tollgate.gateway.h2.BridgeBytes.release;
+import static io.tollgate.gateway.h2.BridgeBytes.trailerFields;
+import static io.tollgate.gateway.h2.BridgeBytes.writeAscii;
+import static io.tollgate.gateway.h2.BridgeBytes.writeField;
+
 import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Set;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -63,7 +67,6 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
     private static final byte[] TE_CHUNKED = "transfer-encoding: chunked\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] LAST_CHUNK = "0\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CRLF = {'\r', '\n'};
-    private static final byte[] COLON_SP = {':', ' '};
     private static final AsciiString COOKIE_NAME = AsciiString.cached("cookie");
     private static final AsciiString HOST_NAME = AsciiString.cached("host");
 
@@ -266,7 +269,7 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
             promise.trySuccess();
             return;
         }
-        responseIn = responseIn == null ? buf : append(responseIn, buf);
+        responseIn = responseIn == null ? buf : BridgeBytes.append(ctx.alloc(), responseIn, buf);
         while (responseIn != null && responseIn.isReadable() && responseState != RS_DONE) {
             final boolean progressed;
             switch (responseState) {
@@ -406,40 +409,6 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
     }
 
     /**
-     * The fields of a trailer section the decoder has validated ({@code name ":" OWS value OWS CRLF} lines, then
-     * CRLF), names lower-cased; null when none is left once connection-specific fields are dropped.
-     */
-    private static Http2Headers trailerFields(ByteBuf section) {
-        Http2Headers headers = null;
-        int i = section.readerIndex();
-        final int end = section.writerIndex();
-        while (i < end) {
-            final int eol = section.indexOf(i, end, (byte) '\n');
-            if (eol < 0 || eol - i <= 1) {
-                break; // the final CRLF
-            }
-            final int colon = section.indexOf(i, eol, (byte) ':');
-            int from = colon + 1;
-            int to = eol - 1; // before CR
-            while (from < to && isOws(section.getByte(from))) {
-                from++;
-            }
-            while (to > from && isOws(section.getByte(to - 1))) {
-                to--;
-            }
-            final AsciiString name = new AsciiString(ByteBufUtil.getBytes(section, i, colon - i), false).toLowerCase();
-            if (!HOP_BY_HOP_TRAILERS.contains(name)) {
-                if (headers == null) {
-                    headers = new DefaultHttp2Headers(false, 4);
-                }
-                headers.add(name, new AsciiString(ByteBufUtil.getBytes(section, from, to - from), false));
-            }
-            i = eol + 1;
-        }
-        return headers;
-    }
-
-    /**
      * Every field can be written as HTTP/1.1 without changing its meaning: a CR or LF in any name or value (Netty
      * does not check values) would otherwise add header lines, or end the head, of the client's choosing.
      */
@@ -454,10 +423,6 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
             }
         }
         return true;
-    }
-
-    private static boolean isOws(byte b) {
-        return b == ' ' || b == '\t';
     }
 
     @Override
@@ -507,25 +472,6 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
 
     // ------------------------------------------------------------------------------------------------------------
 
-    private static ByteBuf release(ByteBuf buf) {
-        if (buf != null) {
-            buf.release();
-        }
-        return null;
-    }
-
-    private ByteBuf append(ByteBuf cumulation, ByteBuf data) {
-        if (!cumulation.isReadable()) {
-            cumulation.release();
-            return data;
-        }
-        final ByteBuf merged = ctx.alloc().buffer(cumulation.readableBytes() + data.readableBytes());
-        merged.writeBytes(cumulation).writeBytes(data);
-        cumulation.release();
-        data.release();
-        return merged;
-    }
-
     private static void lowerCaseInPlace(byte[] bytes, int offset, int length) {
         for (int i = offset, end = offset + length; i < end; i++) {
             final byte b = bytes[i];
@@ -535,31 +481,8 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
         }
     }
 
-    private static void writeField(ByteBuf out, CharSequence name, CharSequence value) {
-        writeAscii(out, name);
-        out.writeBytes(COLON_SP);
-        writeAscii(out, value);
-        out.writeBytes(CRLF);
-    }
-
-    /** Bytes as they arrived: HPACK strings are octets, and the HTTP/1.1 parser judges them. */
-    private static void writeAscii(ByteBuf out, CharSequence s) {
-        if (s instanceof AsciiString a) {
-            out.writeBytes(a.array(), a.arrayOffset(), a.length());
-        } else {
-            out.writeCharSequence(s, StandardCharsets.ISO_8859_1);
-        }
-    }
-
     /** Header names this class looks up. */
     private static final class HttpHeaderNames {
         static final AsciiString CONTENT_LENGTH = AsciiString.cached("content-length");
     }
-
-    /** Connection-specific fields (RFC 9113 8.2.2) and framing a trailer section must not carry into HTTP/2. */
-    private static final Set<AsciiString> HOP_BY_HOP_TRAILERS = Set.of(
-            AsciiString.cached("connection"), AsciiString.cached("keep-alive"),
-            AsciiString.cached("proxy-connection"), AsciiString.cached("transfer-encoding"),
-            AsciiString.cached("upgrade"), AsciiString.cached("te"), AsciiString.cached("content-length"),
-            AsciiString.cached("host"));
 }

@@ -1,5 +1,10 @@
 package io.tollgate.gateway.upstream;
 
+import static io.tollgate.gateway.h2.BridgeBytes.ascii;
+import static io.tollgate.gateway.h2.BridgeBytes.release;
+import static io.tollgate.gateway.h2.BridgeBytes.trailerFields;
+import static io.tollgate.gateway.h2.BridgeBytes.writeField;
+
 import java.nio.charset.StandardCharsets;
 
 import io.netty.buffer.ByteBuf;
@@ -22,6 +27,7 @@ import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.tollgate.config.HttpSettings;
+import io.tollgate.gateway.h2.BridgeBytes;
 import io.tollgate.gateway.http1.ChunkedDecoder;
 import io.tollgate.gateway.http1.FieldSyntax;
 import io.tollgate.gateway.http1.HeaderIds;
@@ -69,7 +75,6 @@ final class Http2UpstreamBridge extends ChannelDuplexHandler implements ChunkedD
     private static final AsciiString HTTPS = AsciiString.cached("https");
     private static final AsciiString CONTENT_LENGTH = AsciiString.cached("content-length");
     private static final byte[] CRLF = {'\r', '\n'};
-    private static final byte[] COLON_SP = {':', ' '};
     private static final byte[] CHUNKED = "transfer-encoding: chunked\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] EMPTY_BODY = "content-length: 0\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] LAST_CHUNK = "0\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -156,7 +161,7 @@ final class Http2UpstreamBridge extends ChannelDuplexHandler implements ChunkedD
             promise.trySuccess();
             return;
         }
-        requestIn = requestIn == null ? buf : append(requestIn, buf);
+        requestIn = requestIn == null ? buf : BridgeBytes.append(ctx.alloc(), requestIn, buf);
         boolean failed = false;
         while (requestIn.isReadable() && requestState != RQ_DONE && !failed) {
             final int progress = switch (requestState) {
@@ -280,39 +285,6 @@ final class Http2UpstreamBridge extends ChannelDuplexHandler implements ChunkedD
             requestTrailers = ctx.alloc().buffer(Math.max(64, length));
         }
         requestTrailers.writeBytes(buf, offset, length);
-    }
-
-    /** The fields of a validated chunked trailer section, lower-cased; null when there are none. */
-    private static Http2Headers trailerFields(ByteBuf section) {
-        Http2Headers headers = null;
-        int i = section.readerIndex();
-        final int end = section.writerIndex();
-        while (i < end) {
-            final int eol = section.indexOf(i, end, (byte) '\n');
-            if (eol < 0 || eol - i <= 1) {
-                break; // the final CRLF
-            }
-            final int colon = section.indexOf(i, eol, (byte) ':');
-            int from = colon + 1;
-            int to = eol - 1;
-            while (from < to && (section.getByte(from) == ' ' || section.getByte(from) == '\t')) {
-                from++;
-            }
-            while (to > from && (section.getByte(to - 1) == ' ' || section.getByte(to - 1) == '\t')) {
-                to--;
-            }
-            final AsciiString name = ascii(section, i, colon - i).toLowerCase();
-            if (HeaderIds.isHopByHop(HeaderIds.of(section, i, colon - i)) || name.contentEquals(CONTENT_LENGTH)) {
-                i = eol + 1;
-                continue;
-            }
-            if (headers == null) {
-                headers = new DefaultHttp2Headers(false, 4);
-            }
-            headers.add(name, ascii(section, from, to - from));
-            i = eol + 1;
-        }
-        return headers;
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -520,42 +492,4 @@ final class Http2UpstreamBridge extends ChannelDuplexHandler implements ChunkedD
     }
 
     // ------------------------------------------------------------------------------------------------------------
-
-    private static ByteBuf release(ByteBuf buf) {
-        if (buf != null) {
-            buf.release();
-        }
-        return null;
-    }
-
-    private ByteBuf append(ByteBuf cumulation, ByteBuf data) {
-        if (!cumulation.isReadable()) {
-            cumulation.release();
-            return data;
-        }
-        final ByteBuf merged = ctx.alloc().buffer(cumulation.readableBytes() + data.readableBytes());
-        merged.writeBytes(cumulation).writeBytes(data);
-        cumulation.release();
-        data.release();
-        return merged;
-    }
-
-    private static AsciiString ascii(ByteBuf buf, int offset, int length) {
-        return new AsciiString(ByteBufUtil.getBytes(buf, offset, length), false);
-    }
-
-    private static void writeField(ByteBuf out, CharSequence name, CharSequence value) {
-        writeAscii(out, name);
-        out.writeBytes(COLON_SP);
-        writeAscii(out, value);
-        out.writeBytes(CRLF);
-    }
-
-    private static void writeAscii(ByteBuf out, CharSequence s) {
-        if (s instanceof AsciiString a) {
-            out.writeBytes(a.array(), a.arrayOffset(), a.length());
-        } else {
-            out.writeCharSequence(s, StandardCharsets.ISO_8859_1);
-        }
-    }
 }
