@@ -55,8 +55,9 @@ public final class UpstreamPool {
         this.bootstrap = bootstrap;
         this.stats = cluster.stats();
         this.idleByEndpoint = new ArrayDeque[cluster.endpointCount()];
+        final int idleCapacity = cluster.http2() ? 1 : Math.max(4, Math.min(cluster.maxIdlePerLoop(), 256));
         for (int i = 0; i < idleByEndpoint.length; i++) {
-            idleByEndpoint[i] = new ArrayDeque<>(cluster.http2() ? 1 : Math.max(4, Math.min(cluster.maxIdlePerLoop(), 256)));
+            idleByEndpoint[i] = new ArrayDeque<>(idleCapacity);
         }
         this.sessionsByEndpoint = cluster.http2() ? new ArrayList[cluster.endpointCount()] : null;
         this.streamParsers = cluster.http2()
