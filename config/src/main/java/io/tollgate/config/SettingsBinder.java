@@ -717,6 +717,7 @@ final class SettingsBinder {
         final Long ejectionNs = required(r, "ejection-time", template) ? r.positiveDurationNs("ejection-time") : null;
         final UpstreamProtocol protocol = required(r, "protocol", template)
                 ? r.enumValue("protocol", UpstreamProtocol.class) : null;
+        final Long pingNs = required(r, "ping-interval", template) ? r.positiveDurationNs("ping-interval") : null;
         // Like a listener's, an upstream's tls block is not a template key: a default would turn every upstream TLS.
         UpstreamTlsSettings tls = null;
         boolean tlsOk = true;
@@ -726,10 +727,10 @@ final class SettingsBinder {
             tlsOk = tls != null;
         }
         if (template || endpoints == null || maxIdle == null || idleNs == null || ejectAfter == null || ejectionNs == null
-                || !tlsOk || protocol == null) {
+                || !tlsOk || protocol == null || pingNs == null) {
             return null;
         }
-        return new UpstreamSettings(name, endpoints, maxIdle, idleNs, ejectAfter, ejectionNs, tls, protocol);
+        return new UpstreamSettings(name, endpoints, maxIdle, idleNs, ejectAfter, ejectionNs, tls, protocol, pingNs);
     }
 
     /** An upstream's {@code tls} block: every key optional; {@code tls {}} verifies against the JVM's trust store. */

@@ -1,6 +1,7 @@
 package io.tollgate.config;
 
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A named upstream cluster: endpoints picked round robin, skipping ejected ones.
@@ -13,6 +14,9 @@ import java.util.List;
  * @param ejectionNs         how long an ejected endpoint is skipped
  * @param tls                TLS to the endpoints, or null for plain TCP
  * @param protocol           HTTP/1.1 or HTTP/2 to the endpoints
+ * @param pingIntervalNs     HTTP/2 only: a connection with streams in flight that has received nothing for this
+ *                           long is sent a PING, and closed if another interval passes without a byte (a dead peer
+ *                           or path must not hold every stream of the loop until the response timeout)
  */
 public record UpstreamSettings(
         String name,
@@ -22,7 +26,11 @@ public record UpstreamSettings(
         int ejectAfterFailures,
         long ejectionNs,
         UpstreamTlsSettings tls,
-        UpstreamProtocol protocol) {
+        UpstreamProtocol protocol,
+        long pingIntervalNs) {
+
+    /** The default HTTP/2 PING interval, as in reference.conf. */
+    public static final long DEFAULT_PING_INTERVAL_NS = TimeUnit.SECONDS.toNanos(10);
 
     public UpstreamSettings {
         endpoints = List.copyOf(endpoints);
@@ -32,7 +40,7 @@ public record UpstreamSettings(
     public UpstreamSettings(String name, List<EndpointSettings> endpoints, int maxIdlePerLoop, long idleTimeoutNs,
                             int ejectAfterFailures, long ejectionNs, UpstreamTlsSettings tls) {
         this(name, endpoints, maxIdlePerLoop, idleTimeoutNs, ejectAfterFailures, ejectionNs, tls,
-                UpstreamProtocol.HTTP1);
+                UpstreamProtocol.HTTP1, DEFAULT_PING_INTERVAL_NS);
     }
 
     /** A plain-TCP HTTP/1.1 upstream. */

@@ -2,6 +2,7 @@ package io.tollgate.gateway.upstream;
 
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayDeque;
+import java.util.logging.Logger;
 
 import javax.net.ssl.SSLHandshakeException;
 
@@ -11,6 +12,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.handler.codec.http2.DefaultHttp2PingFrame;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2SettingsFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
@@ -18,6 +20,7 @@ import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.GenericFutureListener;
@@ -38,6 +41,8 @@ import io.netty.util.concurrent.GenericFutureListener;
  * <p>Threading: the pool's event loop. Allocation: per stream, Netty's stream channel and the bridge.
  */
 final class Http2UpstreamSession extends ChannelInboundHandlerAdapter implements ChannelFutureListener {
+
+    private static final Logger LOG = Logger.getLogger(Http2UpstreamSession.class.getName());
 
     /** Streams opened before the upstream's SETTINGS: RFC 9113 recommends servers allow at least 100. */
     static final int ASSUMED_MAX_STREAMS = 100;
@@ -141,6 +146,10 @@ final class Http2UpstreamSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent idle) {
+            onSilence(idle.isFirst());
+            return;
+        }
         if (evt instanceof SslHandshakeCompletionEvent handshake && state == CONNECTING) {
             if (!handshake.isSuccess()) {
                 onConnectFailed(handshake.cause());
@@ -155,6 +164,26 @@ final class Http2UpstreamSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         ReferenceCountUtil.release(evt);
+    }
+
+    /**
+     * Nothing received for a ping interval. Without streams that is just an idle connection (the pool's sweep
+     * closes it). With streams: the first silence sends a PING, which any live peer answers; a second silence in a
+     * row means the peer or the path is gone, and waiting for the response timeout would stall every stream of this
+     * loop on it: close, so the streams fail now (502, or a retry where that is safe) and new ones get a new
+     * connection.
+     */
+    private void onSilence(boolean first) {
+        if (state != READY && state != DRAINING || openStreams == 0) {
+            return;
+        }
+        if (first) {
+            ctx.writeAndFlush(new DefaultHttp2PingFrame(System.nanoTime()), ctx.voidPromise());
+        } else {
+            LOG.warning("upstream " + pool.cluster().name() + " endpoint " + endpoint + ": no answer to a PING, "
+                    + "closing its HTTP/2 connection and " + openStreams + " stream(s)");
+            ctx.close();
+        }
     }
 
     private void onReady() {

@@ -42,6 +42,7 @@ public final class UpstreamCluster {
     private final String tlsServerName;
     private final long tlsHandshakeTimeoutMs;
     private final boolean http2;
+    private final long pingIntervalNs;
     private final HttpSettings http;
 
     /**
@@ -63,6 +64,7 @@ public final class UpstreamCluster {
         this.idleTimeoutNs = settings.idleTimeoutNs();
         this.stats = stats;
         this.http2 = settings.protocol() == UpstreamProtocol.H2;
+        this.pingIntervalNs = settings.pingIntervalNs();
         this.http = http;
         this.tls = settings.tls() == null ? null : clientContext(settings.name(), settings.tls(), http2);
         this.tlsServerName = settings.tls() == null ? null : settings.tls().serverName();
@@ -124,6 +126,11 @@ public final class UpstreamCluster {
 
     HttpSettings http() {
         return http;
+    }
+
+    /** HTTP/2: silence on a connection with streams after which it is sent a PING (and closed after another). */
+    long pingIntervalNs() {
+        return pingIntervalNs;
     }
 
     /**

@@ -2,11 +2,13 @@ package io.tollgate.gateway.upstream;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.concurrent.TimeUnit;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.tollgate.gateway.loop.LoopPool;
 import io.tollgate.gateway.metrics.UpstreamStats;
 
@@ -205,6 +207,8 @@ public final class UpstreamPool {
                 if (cluster.tls()) {
                     ch.pipeline().addLast(cluster.newTlsHandler(ch.alloc(), endpoint));
                 }
+                // Before the codec, so any byte the peer sends (a frame of any stream, a PING's ACK) counts.
+                ch.pipeline().addLast(new IdleStateHandler(cluster.pingIntervalNs(), 0, 0, TimeUnit.NANOSECONDS));
                 ch.pipeline().addLast(cluster.newHttp2Codec(),
                         new Http2MultiplexHandler(Http2UpstreamSession.RefuseInboundStreams.INSTANCE), s);
             }

@@ -213,6 +213,96 @@ class Http2UpstreamTest {
         }
     }
 
+    @Test
+    void aConnectionThatGoesSilentIsPingedThenClosedInsteadOfStallingItsStreams() throws Exception {
+        try (Relay relay = new Relay(upstream.port());
+             GatewayFixture viaRelay = GatewayFixture.start("upstreams { h2 { endpoints = [\"127.0.0.1:"
+                     + relay.port() + "\"], protocol = h2, ping-interval = 300ms } }\n"
+                     + "timeouts.upstream-response = 60s\n"
+                     + "routes = [{ name = all, upstream = h2 }]\n")) {
+            try (RawHttp raw = new RawHttp(viaRelay.port())) {
+                assertEquals("seen 0", send(raw, "GET /alive HTTP/1.1\r\nHost: a\r\n\r\n").body());
+            }
+            relay.frozen = true; // the path goes dead: nothing crosses it either way, no FIN, no RST
+            try (RawHttp raw = new RawHttp(viaRelay.port())) {
+                // Without the PING the request would wait out the 60 s response timeout (504), past RawHttp's
+                // read timeout; with it the dead connection is closed after two silent intervals and the stream
+                // fails (its retry on a new connection meets the same silence).
+                final RawHttp.Response r = send(raw, "GET /stuck HTTP/1.1\r\nHost: a\r\n\r\n");
+                assertEquals(502, r.status(), r.head());
+            }
+            relay.frozen = false;
+            try (RawHttp raw = new RawHttp(viaRelay.port())) {
+                assertEquals("seen 0", send(raw, "GET /again HTTP/1.1\r\nHost: a\r\n\r\n").body());
+            }
+        }
+    }
+
+    /** A TCP relay to a port that can be frozen: bytes are then dropped both ways, the connections left open. */
+    static final class Relay implements AutoCloseable {
+        private final java.net.ServerSocket server = new java.net.ServerSocket(0, 50,
+                java.net.InetAddress.getLoopbackAddress());
+        private final java.util.List<java.net.Socket> sockets = new java.util.concurrent.CopyOnWriteArrayList<>();
+        volatile boolean frozen;
+
+        Relay(int targetPort) throws java.io.IOException {
+            final Thread acceptor = new Thread(() -> {
+                while (!server.isClosed()) {
+                    try {
+                        final java.net.Socket in = server.accept();
+                        final java.net.Socket out = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(),
+                                targetPort);
+                        sockets.add(in);
+                        sockets.add(out);
+                        pump(in, out);
+                        pump(out, in);
+                    } catch (java.io.IOException e) {
+                        return;
+                    }
+                }
+            }, "relay-accept");
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        private void pump(java.net.Socket from, java.net.Socket to) {
+            final Thread t = new Thread(() -> {
+                final byte[] buf = new byte[16384];
+                try {
+                    int n;
+                    while ((n = from.getInputStream().read(buf)) > 0) {
+                        if (!frozen) {
+                            to.getOutputStream().write(buf, 0, n);
+                        }
+                    }
+                } catch (java.io.IOException e) {
+                    // a side closed: the relay's job for this pair is over
+                } finally {
+                    try {
+                        to.close();
+                        from.close();
+                    } catch (java.io.IOException ignored) {
+                        // closing anyway
+                    }
+                }
+            }, "relay-pump");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            server.close();
+            for (java.net.Socket s : sockets) {
+                s.close();
+            }
+        }
+    }
+
     @FunctionalInterface
     interface Case {
         void respond(ChannelHandlerContext ctx);
