@@ -12,6 +12,7 @@ import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -49,6 +50,8 @@ final class SettingsBinder {
     private ConfigObject listenerTemplate;
     private ConfigObject listenerTlsTemplate;
     private ConfigObject upstreamTemplate;
+    /** Upstreams bound with protocol = h2, for the route checks that need HTTP/1.1. */
+    private final Set<String> http2Upstreams = new HashSet<>();
     private ConfigObject routeTemplate;
     private ConfigObject directResponseTemplate;
     /** Readers of the bound listeners, parallel to the list, to locate conflicts found later (admin). */
@@ -730,6 +733,9 @@ final class SettingsBinder {
                 || !tlsOk || protocol == null || pingNs == null) {
             return null;
         }
+        if (protocol == UpstreamProtocol.H2) {
+            http2Upstreams.add(name);
+        }
         return new UpstreamSettings(name, endpoints, maxIdle, idleNs, ejectAfter, ejectionNs, tls, protocol, pingNs);
     }
 
@@ -941,6 +947,11 @@ final class SettingsBinder {
         }
         if (websocket != null && websocket && hasDirect) {
             r.invalid("websocket", "a direct-response route cannot upgrade to WebSocket");
+            actionOk = false;
+        }
+        if (websocket != null && websocket && upstream != null && http2Upstreams.contains(upstream)) {
+            // The upgrade is an HTTP/1.1 mechanism; over HTTP/2 it would take RFC 8441's extended CONNECT.
+            r.invalid("websocket", "upstream \"" + upstream + "\" speaks h2: WebSocket needs an http1 upstream");
             actionOk = false;
         }
         final boolean[] policyOk = {true};

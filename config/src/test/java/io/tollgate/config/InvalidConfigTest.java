@@ -195,6 +195,13 @@ class InvalidConfigTest {
     }
 
     @Test
+    void rejectsWebSocketToAnHttp2Upstream() {
+        assertSingleProblem("invalid/websocket-to-h2-upstream.conf",
+                "websocket-to-h2-upstream.conf:4: tollgate.routes[0].websocket: upstream \"grpc\" speaks h2: "
+                        + "WebSocket needs an http1 upstream");
+    }
+
+    @Test
     void rejectsAnUnknownUpstreamProtocol() {
         assertSingleProblem("invalid/upstream-protocol-unknown.conf",
                 "upstream-protocol-unknown.conf:3: tollgate.upstreams.a.protocol: expected one of http1, h2, got \"h3\"");
