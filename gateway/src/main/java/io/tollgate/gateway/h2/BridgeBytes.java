@@ -79,6 +79,16 @@ public final class BridgeBytes {
         return headers;
     }
 
+    /** ASCII upper-case letters of {@code bytes[offset, offset + length)} to lower case (HTTP/2 names are lower). */
+    public static void lowerCaseInPlace(byte[] bytes, int offset, int length) {
+        for (int i = offset, end = offset + length; i < end; i++) {
+            final byte b = bytes[i];
+            if (b >= 'A' && b <= 'Z') {
+                bytes[i] = (byte) (b + ('a' - 'A'));
+            }
+        }
+    }
+
     /** A copy of {@code buf[offset, offset + length)} as an AsciiString (allocates both). */
     public static AsciiString ascii(ByteBuf buf, int offset, int length) {
         return new AsciiString(ByteBufUtil.getBytes(buf, offset, length), false);

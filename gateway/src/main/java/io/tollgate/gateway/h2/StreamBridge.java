@@ -343,7 +343,7 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
             final int nameLength = head.nameLength(i);
             AsciiString name = ResponseFieldNames.common(copy, nameOffset, nameLength);
             if (name == null) {
-                lowerCaseInPlace(copy, nameOffset, nameLength);
+                BridgeBytes.lowerCaseInPlace(copy, nameOffset, nameLength);
                 name = new AsciiString(copy, nameOffset, nameLength, false);
             }
             headers.add(name, new AsciiString(copy, head.valueOffset(i) - start, head.valueLength(i), false));
@@ -471,15 +471,6 @@ final class StreamBridge extends ChannelDuplexHandler implements ChunkedDecoder.
     }
 
     // ------------------------------------------------------------------------------------------------------------
-
-    private static void lowerCaseInPlace(byte[] bytes, int offset, int length) {
-        for (int i = offset, end = offset + length; i < end; i++) {
-            final byte b = bytes[i];
-            if (b >= 'A' && b <= 'Z') {
-                bytes[i] = (byte) (b + ('a' - 'A'));
-            }
-        }
-    }
 
     /** Header names this class looks up. */
     private static final class HttpHeaderNames {

@@ -1,6 +1,5 @@
 package io.tollgate.gateway.upstream;
 
-import static io.tollgate.gateway.h2.BridgeBytes.ascii;
 import static io.tollgate.gateway.h2.BridgeBytes.release;
 import static io.tollgate.gateway.h2.BridgeBytes.trailerFields;
 import static io.tollgate.gateway.h2.BridgeBytes.writeField;
@@ -211,20 +210,26 @@ final class Http2UpstreamBridge extends ChannelDuplexHandler implements ChunkedD
         }
         final RequestHead h = requestHead;
         final ByteBuf in = requestIn;
+        // One copy of the head for all its fields: every name (lower-cased in place) and value is a view into it;
+        // the frame keeps the copy alive until the codec has encoded it.
+        final int start = h.startOffset();
+        final byte[] copy = new byte[rc];
+        in.getBytes(start, copy);
         final Http2Headers headers = new DefaultHttp2Headers(false, h.headerCount() + 5);
-        headers.method(ascii(in, h.methodOffset(), h.methodLength()));
+        headers.method(view(copy, h.methodOffset() - start, h.methodLength()));
         headers.scheme(scheme);
         if (h.hostLength() > 0) {
-            headers.authority(ascii(in, h.hostOffset(), h.hostLength()));
+            headers.authority(view(copy, h.hostOffset() - start, h.hostLength()));
         }
-        headers.path(ascii(in, h.targetOffset(), h.targetLength()));
+        headers.path(view(copy, h.targetOffset() - start, h.targetLength()));
         for (int i = 0, n = h.headerCount(); i < n; i++) {
             final int id = h.headerId(i);
             if (h.isHopByHop(i) || id == HeaderIds.HOST || id == HeaderIds.TE) {
                 continue; // connection-specific (RFC 9113 8.2.2), or carried by a pseudo-header
             }
-            headers.add(ascii(in, h.nameOffset(i), h.nameLength(i)).toLowerCase(),
-                    ascii(in, h.valueOffset(i), h.valueLength(i)));
+            final int nameOffset = h.nameOffset(i) - start;
+            BridgeBytes.lowerCaseInPlace(copy, nameOffset, h.nameLength(i));
+            headers.add(view(copy, nameOffset, h.nameLength(i)), view(copy, h.valueOffset(i) - start, h.valueLength(i)));
         }
         headers.set(TE, TRAILERS);
         headRequest = h.method() == Methods.HEAD;
@@ -272,6 +277,10 @@ final class Http2UpstreamBridge extends ChannelDuplexHandler implements ChunkedD
             return 1;
         }
         return rc > 0 ? 1 : 0;
+    }
+
+    private static AsciiString view(byte[] bytes, int offset, int length) {
+        return new AsciiString(bytes, offset, length, false);
     }
 
     @Override
