@@ -68,10 +68,10 @@ tollgate {
 }
 EOF
 
-taskset -c "$LOAD_CPU" "$NGINX_BIN" -p "$work" -c "$work/origin.conf" >"$work/origin.out" 2>&1 &
-UP_PID=$!; PIDS+=("$UP_PID")
-taskset -c "$PROXY_CPU" "$NGINX_BIN" -p "$work" -c "$work/proxy.conf" >"$work/proxy.out" 2>&1 &
-NGX_PID=$!; PIDS+=("$NGX_PID")
+start_nginx "$LOAD_CPU" origin
+UP_PID=$!
+start_nginx "$PROXY_CPU" proxy
+NGX_PID=$!
 # shellcheck disable=SC2086
 taskset -c "$PROXY_CPU" java $JAVA_OPTS -jar "$jar" run -c "$work/tollgate.conf" >"$work/tollgate.out" 2>"$work/tollgate.err" &
 TG_PID=$!; PIDS+=("$TG_PID")

@@ -35,9 +35,7 @@ jar="$repo/gateway/target/tollgate.jar"
 new_work tollgate-compare-policy # $work, no results file: this script prints to stdout only
 stop_on_exit pause
 
-nginx_conf upstream >"$work/upstream.conf" <<NGX
-  server { listen 127.0.0.1:$UP_PORT backlog=4096; location / { return 200 "$BODY"; } }
-NGX
+nginx_upstream_conf "$UP_PORT" >"$work/upstream.conf"
 cat >"$work/tollgate.conf" <<TG
 tollgate {
   event-loops = 1

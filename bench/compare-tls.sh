@@ -67,9 +67,7 @@ apply_nice
 open_results # $stamp, $out (bench/results/compare-tls-<stamp>.txt) for log(), scratch folder $work
 stop_on_exit poll
 
-nginx_conf upstream >"$work/upstream.conf" <<EOF
-  server { listen 127.0.0.1:$UP_PORT backlog=4096; location / { default_type text/plain; return 200 "$BODY"; } }
-EOF
+nginx_upstream_conf "$UP_PORT" >"$work/upstream.conf"
 nginx_conf nginx-tls >"$work/nginx-tls.conf" <<EOF
   http2_max_requests 1000000;
   upstream backend { server 127.0.0.1:$UP_PORT; keepalive $UPSTREAM_KEEPALIVE; keepalive_requests 1000000; keepalive_timeout 120s; }
@@ -96,10 +94,10 @@ tollgate {
 }
 EOF
 
-taskset -c "$LOAD_CPU" "$NGINX_BIN" -p "$work" -c "$work/upstream.conf" >"$work/upstream.out" 2>&1 &
-UP_PID=$!; PIDS+=("$UP_PID")
-taskset -c "$PROXY_CPU" "$NGINX_BIN" -p "$work" -c "$work/nginx-tls.conf" >"$work/nginx-tls.out" 2>&1 &
-NGX_PID=$!; PIDS+=("$NGX_PID")
+start_nginx "$LOAD_CPU" upstream
+UP_PID=$!
+start_nginx "$PROXY_CPU" nginx-tls
+NGX_PID=$!
 # shellcheck disable=SC2086
 taskset -c "$PROXY_CPU" java $JAVA_OPTS -jar "$jar" run -c "$work/tollgate.conf" >"$work/tollgate.out" 2>"$work/tollgate.err" &
 TG_PID=$!; PIDS+=("$TG_PID")

@@ -82,13 +82,8 @@ open_results # $stamp, $out (bench/results/compare-<stamp>.txt) for log(), scrat
 after_stop() { echo "compare: stopped ${#PIDS[@]} process(es); scratch files in $work" >&2; }
 stop_on_exit poll
 
-# nginx_conf (lib.sh) writes the common part, long-lived keep-alive on every hop included.
-nginx_conf upstream >"$work/upstream.conf" <<EOF
-  server {
-    listen 127.0.0.1:$UP_PORT backlog=4096;
-    location / { default_type text/plain; return 200 "$BODY"; }
-  }
-EOF
+# nginx_conf and nginx_upstream_conf (lib.sh) write the common part, long-lived keep-alive on every hop included.
+nginx_upstream_conf "$UP_PORT" >"$work/upstream.conf"
 nginx_conf nginx-proxy >"$work/nginx-proxy.conf" <<EOF
   upstream backend {
     server 127.0.0.1:$UP_PORT;
@@ -116,12 +111,10 @@ wait_http() { # $1 = port, $2 = name, $3 = pid
   return 1
 }
 
-taskset -c "$LOAD_CPU" "$NGINX_BIN" -p "$work" -e "$work/upstream-error.log" -c "$work/upstream.conf" \
-  >"$work/upstream.out" 2>&1 &
-UP_PID=$!; PIDS+=("$UP_PID")
-taskset -c "$PROXY_CPU" "$NGINX_BIN" -p "$work" -e "$work/nginx-proxy-error.log" -c "$work/nginx-proxy.conf" \
-  >"$work/nginx-proxy.out" 2>&1 &
-NGX_PID=$!; PIDS+=("$NGX_PID")
+start_nginx "$LOAD_CPU" upstream -e "$work/upstream-error.log"
+UP_PID=$!
+start_nginx "$PROXY_CPU" nginx-proxy -e "$work/nginx-proxy-error.log"
+NGX_PID=$!
 # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
 taskset -c "$PROXY_CPU" java $JAVA_OPTS -jar "$jar" proxy --listen "127.0.0.1:$TG_PORT" \
   --to "http://127.0.0.1:$UP_PORT" --event-loops 1 --access-log off --admin "127.0.0.1:$ADMIN_PORT" \

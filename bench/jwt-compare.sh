@@ -36,32 +36,10 @@ apply_nice
 open_results # $stamp, $out (bench/results/jwt-compare-<stamp>.txt) for log(), scratch folder $work
 stop_on_exit pause
 
-java -cp "$here/target/benchmarks.jar" io.tollgate.bench.JwtFixture "$work"
-TOKEN=$(cat "$work/token.txt")
-nginx_conf upstream >"$work/upstream.conf" <<EOF
-  server {
-    listen 127.0.0.1:$UP_PORT backlog=4096;
-    location / { default_type text/plain; return 200 "$BODY"; }
-  }
-EOF
-cat >"$work/tollgate.conf" <<EOF
-tollgate {
-  event-loops = 1
-  listeners = [{ name = bench, address = "127.0.0.1", port = $TG_PORT }]
-  admin { address = "127.0.0.1", port = $ADMIN_PORT }
-  access-log.enabled = false
-  upstreams { app { endpoints = ["127.0.0.1:$UP_PORT"] } }
-  auth.issuers = [{ name = bench, iss = "https://login.bench.test/", audiences = [api], algorithms = [ES256],
-                    jwks-file = "$work/jwks.json" }]
-  routes = [
-    { name = open, match.path-prefix = "/open/", upstream = app }
-    { name = jwt, match.path-prefix = "/v1/orgs/", upstream = app, auth {
-        issuers = [bench], org-path = "/v1/orgs/{org}/", rules = [{ any-of = [reader] }] } }
-  ]
-}
-EOF
-taskset -c "$LOAD_CPU" "$NGINX_BIN" -p "$work" -c "$work/upstream.conf" >"$work/upstream.out" 2>&1 &
-PIDS+=("$!")
+jwt_fixture # $TOKEN, $work/jwks.json
+nginx_upstream_conf "$UP_PORT" >"$work/upstream.conf"
+jwt_gateway_conf 1 "$TG_PORT" "$ADMIN_PORT" >"$work/tollgate.conf"
+start_nginx "$LOAD_CPU" upstream
 # shellcheck disable=SC2086
 taskset -c "$PROXY_CPU" java $JAVA_OPTS -jar "$repo/gateway/target/tollgate.jar" run --config "$work/tollgate.conf" \
   >"$work/tollgate.out" 2>"$work/tollgate.err" &

@@ -37,16 +37,10 @@ apply_nice
 open_results # $stamp, $out (bench/results/jwt-flood-<stamp>.txt) for log(), scratch folder $work
 stop_on_exit pause
 
-java -cp "$here/target/benchmarks.jar" io.tollgate.bench.JwtFixture "$work"
-TOKEN=$(cat "$work/token.txt")
+jwt_fixture # $TOKEN, $work/jwks.json
 FORGE_PREFIX=${TOKEN%.*}   # the valid token's header and claims: forgeries differ only in the signature
 export FORGE_PREFIX
-nginx_conf upstream >"$work/upstream.conf" <<EOF
-  server {
-    listen 127.0.0.1:$UP_PORT backlog=4096;
-    location / { default_type text/plain; return 200 "$BODY"; }
-  }
-EOF
+nginx_upstream_conf "$UP_PORT" >"$work/upstream.conf"
 "$NGINX_BIN" -p "$work" -c "$work/upstream.conf" >"$work/upstream.out" 2>&1 &
 PIDS+=("$!")
 
@@ -54,22 +48,7 @@ declare -A JAR PORT ADMIN
 NAMES=()
 add_gateway() { # $1 name, $2 jar, $3 port offset
   NAMES+=("$1"); JAR[$1]=$2; PORT[$1]=$((BASE_PORT + $3)); ADMIN[$1]=$((BASE_PORT + $3 + 1))
-  cat >"$work/$1.conf" <<EOF
-tollgate {
-  event-loops = $EVENT_LOOPS
-  listeners = [{ name = bench, address = "127.0.0.1", port = ${PORT[$1]} }]
-  admin { address = "127.0.0.1", port = ${ADMIN[$1]} }
-  access-log.enabled = false
-  upstreams { app { endpoints = ["127.0.0.1:$UP_PORT"] } }
-  auth.issuers = [{ name = bench, iss = "https://login.bench.test/", audiences = [api], algorithms = [ES256],
-                    jwks-file = "$work/jwks.json" }]
-  routes = [
-    { name = open, match.path-prefix = "/open/", upstream = app }
-    { name = jwt, match.path-prefix = "/v1/orgs/", upstream = app, auth {
-        issuers = [bench], org-path = "/v1/orgs/{org}/", rules = [{ any-of = [reader] }] } }
-  ]
-}
-EOF
+  jwt_gateway_conf "$EVENT_LOOPS" "${PORT[$1]}" "${ADMIN[$1]}" >"$work/$1.conf"
   # shellcheck disable=SC2086
   java $JAVA_OPTS -jar "$2" run --config "$work/$1.conf" >"$work/$1.out" 2>"$work/$1.err" &
   PIDS+=("$!")

@@ -6,9 +6,9 @@
 #   . "$here/lib.sh"
 #
 # Sourcing defines functions and the few constants below; it starts, checks and writes nothing, so each script
-# keeps its own order of steps and calls what it needs. Functions that name variables they read (NICE, work, out,
-# UP_PID, NGX_PID, TG_PID) expect the script to have set them first.
-# shellcheck disable=SC2154 # here, NICE, work, out and the *_PID variables are the sourcing script's
+# keeps its own order of steps and calls what it needs. Functions that name variables they read (NICE, NGINX_BIN,
+# UP_PORT, UP_PID, NGX_PID, TG_PID; work and out come from open_results or new_work) expect them set first.
+# shellcheck disable=SC2154 # here, NICE, NGINX_BIN, UP_PORT and the *_PID variables are the sourcing script's
 
 # The checkout the script belongs to: its jar, the TLS test certificates and the bench module are found from here.
 repo="$(cd "$here/.." && pwd)"
@@ -179,6 +179,56 @@ http {
 EOF
   cat
   echo "}"
+}
+
+# nginx_upstream_conf PORT: the config of the upstream the proxies under test forward to: nginx_conf upstream with one
+# HTTP/1.1 server on 127.0.0.1:PORT that answers every request 200 with $BODY.
+nginx_upstream_conf() {
+  nginx_conf upstream <<EOF
+  server {
+    listen 127.0.0.1:$1 backlog=4096;
+    location / { default_type text/plain; return 200 "$BODY"; }
+  }
+EOF
+}
+
+# start_nginx CPU NAME [NGINX_ARGS...]: runs nginx pinned to CPU with $work/NAME.conf, prefix $work (where its
+# relative paths would go), output in $work/NAME.out; adds it to PIDS. Returns at once; $! is its pid.
+start_nginx() {
+  taskset -c "$1" "$NGINX_BIN" -p "$work" "${@:3}" -c "$work/$2.conf" >"$work/$2.out" 2>&1 &
+  PIDS+=("$!")
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# JWT scripts (jwt-compare.sh, jwt-flood.sh): one gateway, an open route and a JWT route to the same upstream
+
+# jwt_fixture: writes the ES256 key set ($work/jwks.json) and a valid token for the JWT route ($TOKEN, also in
+# $work/token.txt) with bench/target/benchmarks.jar's JwtFixture.
+jwt_fixture() {
+  java -cp "$here/target/benchmarks.jar" io.tollgate.bench.JwtFixture "$work"
+  # shellcheck disable=SC2034 # read by the sourcing script
+  TOKEN=$(cat "$work/token.txt")
+}
+
+# jwt_gateway_conf EVENT_LOOPS PORT ADMIN_PORT: the gateway config on stdout: /open/ proxies without auth; /v1/orgs/
+# needs a token of jwt_fixture's issuer (ES256), its org equal to the path's and the reader role. Upstream: UP_PORT.
+jwt_gateway_conf() {
+  cat <<EOF
+tollgate {
+  event-loops = $1
+  listeners = [{ name = bench, address = "127.0.0.1", port = $2 }]
+  admin { address = "127.0.0.1", port = $3 }
+  access-log.enabled = false
+  upstreams { app { endpoints = ["127.0.0.1:$UP_PORT"] } }
+  auth.issuers = [{ name = bench, iss = "https://login.bench.test/", audiences = [api], algorithms = [ES256],
+                    jwks-file = "$work/jwks.json" }]
+  routes = [
+    { name = open, match.path-prefix = "/open/", upstream = app }
+    { name = jwt, match.path-prefix = "/v1/orgs/", upstream = app, auth {
+        issuers = [bench], org-path = "/v1/orgs/{org}/", rules = [{ any-of = [reader] }] } }
+  ]
+}
+EOF
 }
 
 # ---------------------------------------------------------------------------------------------------------------

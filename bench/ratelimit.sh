@@ -45,9 +45,7 @@ fi
 open_results # $stamp, $out (bench/results/ratelimit-<stamp>.txt) for log(), scratch folder $work
 stop_on_exit pause
 
-nginx_conf upstream >"$work/upstream.conf" <<EOF
-  server { listen 127.0.0.1:$UP_PORT backlog=4096; location / { return 200 "$BODY"; } }
-EOF
+nginx_upstream_conf "$UP_PORT" >"$work/upstream.conf"
 taskset -c "$LOAD_CPU" "$NGINX_BIN" -c "$work/upstream.conf" -p "$work" >/dev/null 2>&1 &
 PIDS+=("$!")
 taskset -c "$LOAD_CPU" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
