@@ -18,7 +18,8 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/.." && pwd)"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh" # repo, JAVA_OPTS (TOLLGATE_JAVA_OPTS), BODY, CLK_TCK and the functions shared by the scripts
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-15}
@@ -29,77 +30,29 @@ LOAD_CPU=${LOAD_CPU:-0}
 NICE=${NICE:-0}
 BASE_PORT=${BASE_PORT:-29480}
 UPSTREAM_KEEPALIVE=${UPSTREAM_KEEPALIVE:-300}
-JAVA_OPTS=${TOLLGATE_JAVA_OPTS:--Xms256m -Xmx256m -XX:+AlwaysPreTouch -Dio.netty.leakDetection.level=disabled}
 jar=${TOLLGATE_JAR:-$repo/gateway/target/tollgate.jar}
 UP_PORT=$BASE_PORT
 NGX_PORT=$((BASE_PORT + 1))
 TG_PORT=$((BASE_PORT + 2))
 ADMIN_PORT=$((BASE_PORT + 3))
 
-for tool in h2load nginx taskset curl; do
-  command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || { echo "compare-h2-upstream: $tool is missing (apt-get install -y nghttp2-client nginx curl)" >&2; exit 2; }
-done
-NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
-[ -f "$jar" ] || (cd "$repo" && mvn -B -q -o -DskipTests -pl gateway -am package) >&2
-for p in $UP_PORT $NGX_PORT $TG_PORT $ADMIN_PORT; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "compare-h2-upstream: port $p is in use; set BASE_PORT" >&2; exit 2; fi
-done
-if [ "$NICE" != 0 ]; then renice -n "$NICE" -p $$ >/dev/null; fi
+require_tools "apt-get install -y nghttp2-client nginx curl" h2load nginx taskset curl
+NGINX_BIN=$(nginx_bin)
+[ -f "$jar" ] || mvn_package gateway offline >&2
+require_free_ports "$UP_PORT" "$NGX_PORT" "$TG_PORT" "$ADMIN_PORT"
+apply_nice
 
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-mkdir -p "$here/results"
-out="$here/results/compare-h2-upstream-$stamp.txt"
-work=$(mktemp -d "/tmp/tollgate-compare-h2-upstream-$stamp.XXXXXX")
-mkdir -p "$work/tmp"
-: >"$out"
-log() { echo "$@" | tee -a "$out"; }
-CLK_TCK=$(getconf CLK_TCK)
+open_results # $stamp, $out (bench/results/compare-h2-upstream-<stamp>.txt) for log(), scratch folder $work
+stop_on_exit poll
 
-PIDS=()
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for _ in $(seq 50); do
-    local alive=0
-    for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-    [ $alive = 0 ] && break
-    sleep 0.1
-  done
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-BODY=$(printf 'x%.0s' $(seq 128))
-nginx_conf() { # $1 name, then the server blocks on stdin
-  cat <<EOF
-worker_processes 1;
-daemon off;
-master_process on;
-pid $work/$1.pid;
-error_log $work/$1-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/tmp/$1-body;
-  proxy_temp_path $work/tmp/$1-proxy;
-  fastcgi_temp_path $work/tmp/$1-fastcgi;
-  uwsgi_temp_path $work/tmp/$1-uwsgi;
-  scgi_temp_path $work/tmp/$1-scgi;
-  keepalive_requests 1000000;
-  keepalive_timeout 120s;
+nginx_conf origin >"$work/origin.conf" <<EOF
   http2_max_requests 1000000;
   http2_max_concurrent_streams 256;
-EOF
-  cat
-  echo "}"
-}
-nginx_conf origin >"$work/origin.conf" <<EOF
   server { listen 127.0.0.1:$UP_PORT http2 backlog=4096; location / { default_type text/plain; return 200 "$BODY"; } }
 EOF
 nginx_conf proxy >"$work/proxy.conf" <<EOF
+  http2_max_requests 1000000;
+  http2_max_concurrent_streams 256;
   upstream origin { server 127.0.0.1:$UP_PORT; keepalive $UPSTREAM_KEEPALIVE; keepalive_requests 1000000; keepalive_timeout 120s; }
   server { listen 127.0.0.1:$NGX_PORT http2 backlog=4096; location / { grpc_pass grpc://origin; } }
 EOF
@@ -115,24 +68,18 @@ tollgate {
 }
 EOF
 
-taskset -c "$LOAD_CPU" "$NGINX_BIN" -p "$work" -c "$work/origin.conf" >"$work/origin.out" 2>&1 &
-UP_PID=$!; PIDS+=("$UP_PID")
-taskset -c "$PROXY_CPU" "$NGINX_BIN" -p "$work" -c "$work/proxy.conf" >"$work/proxy.out" 2>&1 &
-NGX_PID=$!; PIDS+=("$NGX_PID")
+start_nginx "$LOAD_CPU" origin
+UP_PID=$!
+start_nginx "$PROXY_CPU" proxy
+NGX_PID=$!
 # shellcheck disable=SC2086
 taskset -c "$PROXY_CPU" java $JAVA_OPTS -jar "$jar" run -c "$work/tollgate.conf" >"$work/tollgate.out" 2>"$work/tollgate.err" &
 TG_PID=$!; PIDS+=("$TG_PID")
 for port in $NGX_PORT $TG_PORT; do
-  for _ in $(seq 300); do curl -fs --http2-prior-knowledge -o /dev/null --max-time 1 "http://127.0.0.1:$port/" && break; sleep 0.1; done
+  wait_for 300 0.1 curl -fs --http2-prior-knowledge -o /dev/null --max-time 1 "http://127.0.0.1:$port/"
 done
 
 declare -A PORT=([nginx]=$NGX_PORT [tollgate]=$TG_PORT)
-cpu_ticks() { # proxy process (and nginx's worker) utime+stime
-  local pids total=0 p s
-  if [ "$1" = nginx ]; then pids="$NGX_PID $(pgrep -P "$NGX_PID" | tr '\n' ' ')"; else pids=$TG_PID; fi
-  for p in $pids; do s=$(cat "/proc/$p/stat" 2>/dev/null) || continue; s=${s##*) }; total=$((total + $(echo "$s" | awk '{print $12 + $13}'))); done
-  echo $total
-}
 h2() { # $1 target, $2 seconds -> h2load's summary
   taskset -c "$LOAD_CPU" h2load -c"$H2_CLIENTS" -m"$H2_STREAMS" -D "$2" "http://127.0.0.1:${PORT[$1]}/bench" 2>/dev/null
 }
@@ -163,10 +110,8 @@ for r in $(seq "$ROUNDS"); do
   done
 done
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print 0; else print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
-field() { echo "$1" | awk -v f="$2" '{ for (i = f; i <= NF; i += 2) printf "%s ", $i }'; }
-nr=$(field "${RESULTS[nginx]}" 1 | median); tr_=$(field "${RESULTS[tollgate]}" 1 | median)
-nc=$(field "${RESULTS[nginx]}" 2 | median); tc=$(field "${RESULTS[tollgate]}" 2 | median)
+nr=$(pair_field "${RESULTS[nginx]}" 1 | median); tr_=$(pair_field "${RESULTS[tollgate]}" 1 | median)
+nc=$(pair_field "${RESULTS[nginx]}" 2 | median); tc=$(pair_field "${RESULTS[tollgate]}" 2 | median)
 log ""
 log "| h2 -> h2 upstream | nginx req/s | Tollgate req/s | ratio | nginx CPU us | Tollgate CPU us | CPU ratio |"
 log "|---|---|---|---|---|---|---|"

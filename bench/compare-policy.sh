@@ -15,7 +15,8 @@
 # and the median ratio policy/open of each. Everything started here is stopped on exit.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/.." && pwd)"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh" # repo, JAVA_OPTS (TOLLGATE_JAVA_OPTS), BODY, CLK_TCK and the functions shared by the scripts
 ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-15}
@@ -23,47 +24,18 @@ CONNS=${CONNS:-64}
 PROXY_CPU=${PROXY_CPU:-1}
 LOAD_CPU=${LOAD_CPU:-0}
 BASE_PORT=${BASE_PORT:-28180}
-JAVA_OPTS=${TOLLGATE_JAVA_OPTS:--Xms256m -Xmx256m -XX:+AlwaysPreTouch -Dio.netty.leakDetection.level=disabled}
 UP_PORT=$BASE_PORT
 TG_PORT=$((BASE_PORT + 1))
 ADMIN_PORT=$((BASE_PORT + 2))
-NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
-for tool in wrk taskset curl "$NGINX_BIN"; do
-  command -v "$tool" >/dev/null || { echo "compare-policy: needs $tool (apt-get install wrk nginx)" >&2; exit 2; }
-done
+NGINX_BIN=$(nginx_bin)
+require_tools "apt-get install wrk nginx" wrk taskset curl nginx
 jar="$repo/gateway/target/tollgate.jar"
-[ -f "$jar" ] || (cd "$repo" && mvn -B -q -o -DskipTests -pl gateway -am package) >&2
+[ -f "$jar" ] || mvn_package gateway offline >&2
 
-work=$(mktemp -d /tmp/tollgate-compare-policy.XXXXXX)
-mkdir -p "$work/tmp"
-PIDS=()
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  sleep 1
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+new_work tollgate-compare-policy # $work, no results file: this script prints to stdout only
+stop_on_exit pause
 
-BODY=$(printf 'x%.0s' $(seq 128))
-cat >"$work/upstream.conf" <<NGX
-worker_processes 1;
-daemon off;
-pid $work/upstream.pid;
-error_log $work/upstream-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/tmp/body; proxy_temp_path $work/tmp/proxy; fastcgi_temp_path $work/tmp/fastcgi;
-  uwsgi_temp_path $work/tmp/uwsgi; scgi_temp_path $work/tmp/scgi;
-  keepalive_requests 1000000;
-  keepalive_timeout 120s;
-  server { listen 127.0.0.1:$UP_PORT backlog=4096; location / { return 200 "$BODY"; } }
-}
-NGX
+nginx_upstream_conf "$UP_PORT" >"$work/upstream.conf"
 cat >"$work/tollgate.conf" <<TG
 tollgate {
   event-loops = 1
@@ -79,24 +51,22 @@ tollgate {
 }
 TG
 taskset -c "$LOAD_CPU" "$NGINX_BIN" -c "$work/upstream.conf" &
-PIDS+=($!)
+PIDS+=("$!")
 # shellcheck disable=SC2086
 taskset -c "$PROXY_CPU" java $JAVA_OPTS -jar "$jar" run --config "$work/tollgate.conf" >"$work/tollgate.log" 2>&1 &
 TG_PID=$!
-PIDS+=($TG_PID)
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+PIDS+=("$TG_PID")
+wait_for 100 0.2 curl -sf "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null 2>&1
 curl -sf -H 'x-api-key: k' "http://127.0.0.1:$TG_PORT/policy/1/items" >/dev/null \
   || { echo "compare-policy: the policy route does not answer 200" >&2; cat "$work/tollgate.log" >&2; exit 1; }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$TG_PID/stat"; }
-CLK_TCK=$(getconf CLK_TCK)
 url() { [ "$1" = open ] && echo "http://127.0.0.1:$TG_PORT/open/1/items?id=7" \
   || echo "http://127.0.0.1:$TG_PORT/policy/1/items?id=7"; }
 run() { # $1 route, $2 seconds -> "req/s us-cpu-per-request"
   local t0 t1 out reqs
-  t0=$(cpu_ticks)
+  t0=$(cpu_ticks tollgate)
   out=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"$2"s -H 'x-api-key: k' "$(url "$1")")
-  t1=$(cpu_ticks)
+  t1=$(cpu_ticks tollgate)
   reqs=$(echo "$out" | awk '/requests in/ {print $1}')
   echo "$out" | grep -q 'Non-2xx' && { echo "compare-policy: non-2xx answers on $1" >&2; echo "$out" >&2; exit 1; }
   awk -v r="$reqs" -v d="$2" -v c="$((t1 - t0))" -v hz="$CLK_TCK" 'BEGIN {printf "%.0f %.2f\n", r / d, c / hz * 1e6 / r}'
@@ -114,7 +84,6 @@ for r in $(seq "$ROUNDS"); do
   RATIO_RPS+=("$(awk -v a="${res[policy]% *}" -v b="${res[open]% *}" 'BEGIN {printf "%.3f", a / b}')")
   RATIO_CPU+=("$(awk -v a="${res[policy]#* }" -v b="${res[open]#* }" 'BEGIN {printf "%.3f", a / b}')")
 done
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
-echo "policy/open throughput ratios: ${RATIO_RPS[*]} (median $(median "${RATIO_RPS[@]}"))"
-echo "policy/open CPU-per-request ratios: ${RATIO_CPU[*]} (median $(median "${RATIO_CPU[@]}"))"
+echo "policy/open throughput ratios: ${RATIO_RPS[*]} (median $(echo "${RATIO_RPS[*]}" | median))"
+echo "policy/open CPU-per-request ratios: ${RATIO_CPU[*]} (median $(echo "${RATIO_CPU[*]}" | median))"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

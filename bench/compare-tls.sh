@@ -28,7 +28,8 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/.." && pwd)"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh" # repo, JAVA_OPTS (TOLLGATE_JAVA_OPTS), BODY, CLK_TCK and the functions shared by the scripts
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 CONNS=${CONNS:-64}
@@ -46,7 +47,6 @@ read -r -a KINDS <<<"${ONLY:-https h2 full-hs resumed-hs}"
 for kind in "${KINDS[@]}"; do
   case $kind in https|h2|full-hs|resumed-hs) ;; *) echo "compare-tls: unknown measurement '$kind' in ONLY" >&2; exit 2 ;; esac
 done
-JAVA_OPTS=${TOLLGATE_JAVA_OPTS:--Xms256m -Xmx256m -XX:+AlwaysPreTouch -Dio.netty.leakDetection.level=disabled}
 UP_PORT=$BASE_PORT
 NGX_PORT=$((BASE_PORT + 1))
 TG_PORT=$((BASE_PORT + 2))
@@ -57,69 +57,18 @@ CA="$repo/gateway/src/test/resources/tls/ca.pem"
 # Tollgate's default list (reference.conf), in OpenSSL names for nginx's TLS 1.2 suites.
 NGX_CIPHERS="ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 
-for tool in wrk h2load openssl nginx taskset curl; do
-  command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || { echo "compare-tls: $tool is missing (apt-get install -y wrk nghttp2-client nginx openssl)" >&2; exit 2; }
-done
-NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
+require_tools "apt-get install -y wrk nghttp2-client nginx openssl" wrk h2load openssl nginx taskset curl
+NGINX_BIN=$(nginx_bin)
 jar=${TOLLGATE_JAR:-"$repo/gateway/target/tollgate.jar"}
-[ -f "$jar" ] || [ -n "${TOLLGATE_JAR:-}" ] || (cd "$repo" && mvn -B -q -o -DskipTests -pl gateway -am package) >&2
-for p in $UP_PORT $NGX_PORT $TG_PORT $ADMIN_PORT; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "compare-tls: port $p is in use; set BASE_PORT" >&2; exit 2; fi
-done
-if [ "$NICE" != 0 ]; then renice -n "$NICE" -p $$ >/dev/null; fi
+[ -f "$jar" ] || [ -n "${TOLLGATE_JAR:-}" ] || mvn_package gateway offline >&2
+require_free_ports "$UP_PORT" "$NGX_PORT" "$TG_PORT" "$ADMIN_PORT"
+apply_nice
 
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-mkdir -p "$here/results"
-out="$here/results/compare-tls-$stamp.txt"
-work=$(mktemp -d "/tmp/tollgate-compare-tls-$stamp.XXXXXX")
-mkdir -p "$work/tmp"
-: >"$out"
-log() { echo "$@" | tee -a "$out"; }
-CLK_TCK=$(getconf CLK_TCK)
+open_results # $stamp, $out (bench/results/compare-tls-<stamp>.txt) for log(), scratch folder $work
+stop_on_exit poll
 
-PIDS=()
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for _ in $(seq 50); do
-    local alive=0
-    for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-    [ $alive = 0 ] && break
-    sleep 0.1
-  done
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-BODY=$(printf 'x%.0s' $(seq 128))
-nginx_common() {
-  cat <<EOF
-worker_processes 1;
-daemon off;
-master_process on;
-pid $work/$1.pid;
-error_log $work/$1-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/tmp/$1-body;
-  proxy_temp_path $work/tmp/$1-proxy;
-  fastcgi_temp_path $work/tmp/$1-fastcgi;
-  uwsgi_temp_path $work/tmp/$1-uwsgi;
-  scgi_temp_path $work/tmp/$1-scgi;
-  keepalive_requests 1000000;
-  keepalive_timeout 120s;
-EOF
-}
-{ nginx_common upstream; cat <<EOF
-  server { listen 127.0.0.1:$UP_PORT backlog=4096; location / { default_type text/plain; return 200 "$BODY"; } }
-}
-EOF
-} >"$work/upstream.conf"
-{ nginx_common nginx-tls; cat <<EOF
+nginx_upstream_conf "$UP_PORT" >"$work/upstream.conf"
+nginx_conf nginx-tls >"$work/nginx-tls.conf" <<EOF
   http2_max_requests 1000000;
   upstream backend { server 127.0.0.1:$UP_PORT; keepalive $UPSTREAM_KEEPALIVE; keepalive_requests 1000000; keepalive_timeout 120s; }
   server {
@@ -132,9 +81,7 @@ EOF
     ssl_session_cache off;
     location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }
   }
-}
 EOF
-} >"$work/nginx-tls.conf"
 cat >"$work/tollgate.conf" <<EOF
 tollgate {
   event-loops = 1
@@ -147,36 +94,21 @@ tollgate {
 }
 EOF
 
-taskset -c "$LOAD_CPU" "$NGINX_BIN" -p "$work" -c "$work/upstream.conf" >"$work/upstream.out" 2>&1 &
-UP_PID=$!; PIDS+=("$UP_PID")
-taskset -c "$PROXY_CPU" "$NGINX_BIN" -p "$work" -c "$work/nginx-tls.conf" >"$work/nginx-tls.out" 2>&1 &
-NGX_PID=$!; PIDS+=("$NGX_PID")
+start_nginx "$LOAD_CPU" upstream
+UP_PID=$!
+start_nginx "$PROXY_CPU" nginx-tls
+NGX_PID=$!
 # shellcheck disable=SC2086
 taskset -c "$PROXY_CPU" java $JAVA_OPTS -jar "$jar" run -c "$work/tollgate.conf" >"$work/tollgate.out" 2>"$work/tollgate.err" &
 TG_PID=$!; PIDS+=("$TG_PID")
 for port in $NGX_PORT $TG_PORT; do
-  for _ in $(seq 300); do curl -fsk -o /dev/null --max-time 1 "https://127.0.0.1:$port/" && break; sleep 0.1; done
+  wait_for 300 0.1 curl -fsk -o /dev/null --max-time 1 "https://127.0.0.1:$port/"
 done
 
 declare -A PORT=([nginx]=$NGX_PORT [tollgate]=$TG_PORT)
-cpu_ticks() { # proxy process (and nginx's worker) utime+stime
-  local pids total=0 p s
-  if [ "$1" = nginx ]; then pids="$NGX_PID $(pgrep -P "$NGX_PID" | tr '\n' ' ')"; else pids=$TG_PID; fi
-  for p in $pids; do s=$(cat "/proc/$p/stat" 2>/dev/null) || continue; s=${s##*) }; total=$((total + $(echo "$s" | awk '{print $12 + $13}'))); done
-  echo $total
-}
 url() { echo "https://127.0.0.1:${PORT[$1]}/bench"; }
-# Other load, as in compare.sh: utime+stime of user-space processes that are not ours (other people's builds),
-# from /proc/*/stat, between two snapshots. The load generator starts and ends inside a run, so it is not counted.
-foreign_ticks_file() { # $1 = file to write "pid ticks" to
-  local ours=" $$ $UP_PID $(pgrep -P "$UP_PID" | tr '\n' ' ') $NGX_PID $(pgrep -P "$NGX_PID" | tr '\n' ' ') $TG_PID "
-  for f in /proc/[0-9]*/stat; do cat "$f" 2>/dev/null; echo; done | awk -v ours="$ours" '
-    NF { pid = $1; sub(/^.*\) /, ""); if ($2 != 2 && pid != 2 && index(ours, " " pid " ") == 0) print pid, $12 + $13 }' >"$1"
-}
-other_pct() { # CPU of foreign processes between the before and after snapshots, % of one core
-  awk -v s="$DURATION" -v hz="$CLK_TCK" 'NR == FNR { a[$1] = $2; next } { d += $2 - ($1 in a ? a[$1] : 0) }
-    END { printf "%.0f", d * 100 / (s * hz) }' "$work/foreign-before" "$work/foreign-after"
-}
+# CPU time of a proxy: cpu_ticks (lib.sh). Other load, as in compare.sh: foreign_ticks_file and other_pct (lib.sh)
+# between two snapshots. The load generator starts and ends inside a run, so it is not counted.
 measure() { # $1 target, $2 kind -> "rate cpu_us_per_unit"
   local t=$1 kind=$2 before after n rate
   before=$(cpu_ticks "$t")
@@ -227,7 +159,7 @@ for r in $(seq "$ROUNDS"); do
       foreign_ticks_file "$work/foreign-before"
       res=$(measure "$t" "$kind")
       foreign_ticks_file "$work/foreign-after"
-      other=$(other_pct)
+      other=$(other_pct "$DURATION")
       RESULTS[$t,$kind]="${RESULTS[$t,$kind]:-} $res"
       if [ "$other" -le "$QUIET_MAX" ]; then QUIET[$t,$kind]="${QUIET[$t,$kind]:-} $res"; fi
       log "round $r  $kind  $t: $(echo "$res" | awk '{printf "%s/s, %s us CPU per unit", $1, $2}'), other load $other%"
@@ -235,8 +167,6 @@ for r in $(seq "$ROUNDS"); do
   done
 done
 
-median() { tr ' ' '\n' | awk 'NF' | sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print 0; else print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
-field() { echo "$1" | awk -v f="$2" '{ for (i = f; i <= NF; i += 2) printf "%s ", $i }'; }
 runs() { echo "$1" | awk '{ print int(NF / 2) }'; }
 table() { # $1 = name of the results array, $2 = title
   local -n res=$1
@@ -245,8 +175,8 @@ table() { # $1 = name of the results array, $2 = title
   log "| measurement | runs nginx / Tollgate | nginx /s | Tollgate /s | ratio | nginx CPU us | Tollgate CPU us | CPU ratio |"
   log "|---|---|---|---|---|---|---|---|"
   for kind in "${KINDS[@]}"; do
-    nr=$(field "${res[nginx,$kind]:-}" 1 | median); tr_=$(field "${res[tollgate,$kind]:-}" 1 | median)
-    nc=$(field "${res[nginx,$kind]:-}" 2 | median); tc=$(field "${res[tollgate,$kind]:-}" 2 | median)
+    nr=$(pair_field "${res[nginx,$kind]:-}" 1 | median); tr_=$(pair_field "${res[tollgate,$kind]:-}" 1 | median)
+    nc=$(pair_field "${res[nginx,$kind]:-}" 2 | median); tc=$(pair_field "${res[tollgate,$kind]:-}" 2 | median)
     log "$(awk -v k="$kind" -v n="$(runs "${res[nginx,$kind]:-}") / $(runs "${res[tollgate,$kind]:-}")" -v nr="$nr" -v tr="$tr_" -v nc="$nc" -v tc="$tc" 'BEGIN {
       printf "| %s | %s | %.0f | %.0f | %.2fx | %.1f | %.1f | %.2fx |", k, n, nr, tr, (nr > 0 ? tr / nr : 0), nc, tc, (nc > 0 ? tc / nc : 0) }')"
   done

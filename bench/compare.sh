@@ -35,7 +35,8 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/.." && pwd)"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh" # repo, JAVA_OPTS (TOLLGATE_JAVA_OPTS), BODY, CLK_TCK and the functions shared by the scripts
 
 ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-10}
@@ -47,7 +48,6 @@ LOAD_CPU=${LOAD_CPU:-0}
 BASE_PORT=${BASE_PORT:-28080}
 QUIET_MAX=${QUIET_MAX:-20}
 NICE=${NICE:-0}
-JAVA_OPTS=${TOLLGATE_JAVA_OPTS:--Xms256m -Xmx256m -XX:+AlwaysPreTouch -Dio.netty.leakDetection.level=disabled}
 
 UP_PORT=$BASE_PORT
 NGX_PORT=$((BASE_PORT + 1))
@@ -59,103 +59,32 @@ declare -A PORT=([upstream]=$UP_PORT [nginx]=$NGX_PORT [tollgate]=$TG_PORT)
 # ---------------------------------------------------------------------------------------------------------------
 # Prerequisites
 
-need_install=()
-command -v wrk >/dev/null || need_install+=(wrk)
-command -v h2load >/dev/null || need_install+=(nghttp2-client)
-command -v taskset >/dev/null || need_install+=(util-linux)
-command -v curl >/dev/null || need_install+=(curl)
-NGINX_BIN=$(command -v nginx || true)
-[ -z "$NGINX_BIN" ] && [ -x /usr/sbin/nginx ] && NGINX_BIN=/usr/sbin/nginx
-[ -z "$NGINX_BIN" ] && need_install+=(nginx)
-if [ ${#need_install[@]} -gt 0 ]; then
-  echo "compare: installing ${need_install[*]}" >&2
-  apt-get install -y "${need_install[@]}" >&2 || { apt-get update >&2 && apt-get install -y "${need_install[@]}" >&2; }
-  NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
-fi
+install_missing wrk:wrk h2load:nghttp2-client taskset:util-linux curl:curl nginx:nginx
+NGINX_BIN=$(nginx_bin)
 jar="$repo/gateway/target/tollgate.jar"
 if [ ! -f "$jar" ]; then
   echo "compare: building $jar" >&2
-  (cd "$repo" && { mvn -B -q -o -DskipTests -pl gateway -am package || mvn -B -q -DskipTests -pl gateway -am package; }) >&2
+  mvn_package gateway offline online >&2
 fi
 ncpu=$(nproc)
 if [ "$PROXY_CPU" -ge "$ncpu" ] || [ "$LOAD_CPU" -ge "$ncpu" ]; then
   echo "compare: need cores $LOAD_CPU and $PROXY_CPU, have $ncpu" >&2
   exit 2
 fi
-for p in $UP_PORT $NGX_PORT $TG_PORT $ADMIN_PORT; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-    echo "compare: port $p is in use; set BASE_PORT" >&2
-    exit 2
-  fi
-done
+require_free_ports "$UP_PORT" "$NGX_PORT" "$TG_PORT" "$ADMIN_PORT"
 
-if [ "$NICE" != 0 ]; then renice -n "$NICE" -p $$ >/dev/null; fi # inherited by everything started below
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-mkdir -p "$here/results"
-out="$here/results/compare-$stamp.txt"
-work=$(mktemp -d "/tmp/tollgate-compare-$stamp.XXXXXX")
-mkdir -p "$work/tmp"
-: >"$out"
-log() { echo "$@" | tee -a "$out"; }
-CLK_TCK=$(getconf CLK_TCK)
+apply_nice # inherited by everything started below
+open_results # $stamp, $out (bench/results/compare-<stamp>.txt) for log(), scratch folder $work
 
 # ---------------------------------------------------------------------------------------------------------------
-# Processes: every pid we start goes into PIDS; the trap stops them all, bounded in time.
+# Processes: every pid we start goes into PIDS (lib.sh); the trap stops them all, bounded in time.
 
-PIDS=()
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for _ in $(seq 50); do
-    local alive=0
-    for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-    [ $alive = 0 ] && break
-    sleep 0.1
-  done
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  echo "compare: stopped ${#PIDS[@]} process(es); scratch files in $work" >&2
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+after_stop() { echo "compare: stopped ${#PIDS[@]} process(es); scratch files in $work" >&2; }
+stop_on_exit poll
 
-BODY=$(printf 'x%.0s' $(seq 128)) # 128-byte response body
-
-nginx_common() { # $1 = name
-  cat <<EOF
-worker_processes 1;
-daemon off;
-master_process on;
-pid $work/$1.pid;
-error_log $work/$1-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/tmp/$1-body;
-  proxy_temp_path $work/tmp/$1-proxy;
-  fastcgi_temp_path $work/tmp/$1-fastcgi;
-  uwsgi_temp_path $work/tmp/$1-uwsgi;
-  scgi_temp_path $work/tmp/$1-scgi;
-  # Long-lived keep-alive on every hop so no proxy pays for reconnects the other does not (nginx closes a
-  # connection after 1000 requests by default; Tollgate has no such limit).
-  keepalive_requests 1000000;
-  keepalive_timeout 120s;
-EOF
-}
-{
-  nginx_common upstream
-  cat <<EOF
-  server {
-    listen 127.0.0.1:$UP_PORT backlog=4096;
-    location / { default_type text/plain; return 200 "$BODY"; }
-  }
-}
-EOF
-} >"$work/upstream.conf"
-{
-  nginx_common nginx-proxy
-  cat <<EOF
+# nginx_conf and nginx_upstream_conf (lib.sh) write the common part, long-lived keep-alive on every hop included.
+nginx_upstream_conf "$UP_PORT" >"$work/upstream.conf"
+nginx_conf nginx-proxy >"$work/nginx-proxy.conf" <<EOF
   upstream backend {
     server 127.0.0.1:$UP_PORT;
     keepalive 64;
@@ -170,9 +99,7 @@ EOF
       proxy_set_header Connection "";
     }
   }
-}
 EOF
-} >"$work/nginx-proxy.conf"
 
 wait_http() { # $1 = port, $2 = name, $3 = pid
   for _ in $(seq 300); do
@@ -184,12 +111,10 @@ wait_http() { # $1 = port, $2 = name, $3 = pid
   return 1
 }
 
-taskset -c "$LOAD_CPU" "$NGINX_BIN" -p "$work" -e "$work/upstream-error.log" -c "$work/upstream.conf" \
-  >"$work/upstream.out" 2>&1 &
-UP_PID=$!; PIDS+=("$UP_PID")
-taskset -c "$PROXY_CPU" "$NGINX_BIN" -p "$work" -e "$work/nginx-proxy-error.log" -c "$work/nginx-proxy.conf" \
-  >"$work/nginx-proxy.out" 2>&1 &
-NGX_PID=$!; PIDS+=("$NGX_PID")
+start_nginx "$LOAD_CPU" upstream -e "$work/upstream-error.log"
+UP_PID=$!
+start_nginx "$PROXY_CPU" nginx-proxy -e "$work/nginx-proxy-error.log"
+NGX_PID=$!
 # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
 taskset -c "$PROXY_CPU" java $JAVA_OPTS -jar "$jar" proxy --listen "127.0.0.1:$TG_PORT" \
   --to "http://127.0.0.1:$UP_PORT" --event-loops 1 --access-log off --admin "127.0.0.1:$ADMIN_PORT" \
@@ -200,40 +125,12 @@ wait_http "$UP_PORT" "upstream nginx" "$UP_PID"
 wait_http "$NGX_PORT" "nginx proxy" "$NGX_PID"
 wait_http "$TG_PORT" "tollgate" "$TG_PID" || { tail -50 "$work/tollgate.err" >&2; exit 1; }
 
-# The processes whose CPU time is charged to a target: nginx master + its worker(s); the JVM (all its threads).
-cpu_pids() {
-  case $1 in
-    nginx) echo "$NGX_PID $(pgrep -P "$NGX_PID" | tr '\n' ' ')" ;;
-    tollgate) echo "$TG_PID" ;;
-    upstream) echo "$UP_PID $(pgrep -P "$UP_PID" | tr '\n' ' ')" ;;
-  esac
-}
-cpu_ticks() { # utime + stime (fields 14, 15 of /proc/<pid>/stat; the comm field has no spaces here)
-  local total=0 p s
-  for p in $(cpu_pids "$1"); do
-    s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-    s=${s##*) }                       # fields from 3 on
-    total=$((total + $(echo "$s" | awk '{ print $12 + $13 }')))
-  done
-  echo $total
-}
+# CPU time charged to a target: cpu_ticks (lib.sh): nginx master + its worker(s); the JVM (all its threads).
 # Ticks the load generator used: it runs as a child of this shell, so its time lands in our cutime+cstime once reaped.
 loadgen_ticks() { local s; s=$(cat "/proc/$$/stat"); s=${s##*) }; echo "$s" | awk '{ print $14 + $15 }'; }
-# Other load: utime+stime of every user-space process that is not ours (other people's builds and tests), summed
-# from /proc/*/stat. Kernel threads and irq/softirq time are left out: on loopback most of that is our own traffic
-# (packet delivery is accounted as softirq, not to the sending process). A process that started during the run
-# counts whole; one that started and ended inside it is missed.
-foreign_ticks_file() { # $1 = file to write "pid ticks" to
-  local ours=" $$ $(cpu_pids upstream) $(cpu_pids nginx) $(cpu_pids tollgate) "
-  for f in /proc/[0-9]*/stat; do cat "$f" 2>/dev/null; echo; done | awk -v ours="$ours" '
-    NF { pid = $1; sub(/^.*\) /, ""); if ($2 != 2 && pid != 2 && index(ours, " " pid " ") == 0) print pid, $12 + $13 }' >"$1"
-}
-# "target upstream loadgen" tick counters for one run; also snapshots foreign processes into $work/foreign-<$2>.
+# "target upstream loadgen" tick counters for one run; also snapshots other load (foreign_ticks_file, lib.sh) into
+# $work/foreign-<$2>, which other_pct compares.
 snap() { foreign_ticks_file "$work/foreign-$2"; echo "$(cpu_ticks "$1") $(cpu_ticks upstream) $(loadgen_ticks)"; }
-noise_pct() { # $1 = seconds -> CPU of foreign processes between the "before" and "after" snapshots, % of one core
-  awk -v s="$1" -v hz="$CLK_TCK" 'NR == FNR { a[$1] = $2; next } { d += $2 - ($1 in a ? a[$1] : 0) }
-    END { printf "%.0f", d * 100 / (s * hz) }' "$work/foreign-before" "$work/foreign-after"
-}
 # Tollgate's collector counters from its perf-data file (jstat reads it without attaching; pinned off the proxy
 # core, and sampled outside the measured window): "young_gcs gc_seconds eden_capacity_kib eden_used_kib".
 gc_snap() {
@@ -303,7 +200,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     s1=$(snap "$t" after)
     [ "$t" = tollgate ] && g1=$(gc_snap)
     c0=${s0%% *}; c1=${s1%% *}
-    noise=$(noise_pct "$DURATION")
+    noise=$(other_pct "$DURATION")
     req=$(field "$f" requests); dur=$(field "$f" duration_us)
     if [ -z "$req" ] || [ "$req" = 0 ]; then
       anomalies+=("round $r $t: wrk produced no requests: $(tr '\n' ' ' <"$f")")
@@ -395,7 +292,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
         >"$f.txt" 2>&1 \
         || echo "h2load exited with $?" >>"$f.txt"
       s1=$(snap "$t" after)
-      noise=$(noise_pct $((DURATION + 1)))
+      noise=$(other_pct $((DURATION + 1)))
       read -r n p50 p99 p999 max bad secs <<<"$(h2_stats "$f.log")"
       achieved=$(awk -v n="$n" -v d="$secs" 'BEGIN { printf "%.0f", (d > 0 ? n / d : 0) }')
       [ "${bad:-0}" != 0 ] && anomalies+=("fixed rate round $r $t @$frac: $bad non-2xx/failed (raw: $f.txt)")

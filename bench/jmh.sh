@@ -6,7 +6,9 @@
 #   bench/jmh.sh -l                                       # list benchmarks
 # Read gc.alloc.rate.norm (bytes allocated per operation): the hot path must show ~0 B/op.
 set -euo pipefail
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh" # repo, mvn_package
 cd "$repo"
-mvn -B -q -o -DskipTests -pl bench -am package || mvn -B -q -DskipTests -pl bench -am package
+mvn_package bench offline online
 exec java -jar bench/target/benchmarks.jar -prof gc "$@"

@@ -17,7 +17,8 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/.." && pwd)"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh" # repo, JAVA_OPTS (TOLLGATE_JAVA_OPTS), BODY and the functions shared by the scripts
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-8}
@@ -28,91 +29,34 @@ BASE_PORT=${BASE_PORT:-28190}
 NICE=${NICE:-0}
 NEW_JAR=${NEW_JAR:-$repo/gateway/target/tollgate.jar}
 BASE_JAR=${BASE_JAR:-}
-JAVA_OPTS=${TOLLGATE_JAVA_OPTS:--Xms256m -Xmx256m -XX:+AlwaysPreTouch -Dio.netty.leakDetection.level=disabled}
-NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
+NGINX_BIN=$(nginx_bin)
 UP_PORT=$BASE_PORT
 
-(cd "$repo" && { mvn -B -q -o -DskipTests -pl bench -am package || mvn -B -q -DskipTests -pl bench -am package; }) >&2
-if [ "$NICE" != 0 ]; then renice -n "$NICE" -p $$ >/dev/null; fi
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-mkdir -p "$here/results"
-out="$here/results/jwt-flood-$stamp.txt"
-work=$(mktemp -d "/tmp/tollgate-jwt-flood-$stamp.XXXXXX")
-mkdir -p "$work/tmp"
-log() { echo "$@" | tee -a "$out"; }
+mvn_package bench offline online >&2
+apply_nice
+open_results # $stamp, $out (bench/results/jwt-flood-<stamp>.txt) for log(), scratch folder $work
+stop_on_exit pause
 
-PIDS=()
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  sleep 1
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-java -cp "$here/target/benchmarks.jar" io.tollgate.bench.JwtFixture "$work"
-TOKEN=$(cat "$work/token.txt")
+jwt_fixture # $TOKEN, $work/jwks.json
 FORGE_PREFIX=${TOKEN%.*}   # the valid token's header and claims: forgeries differ only in the signature
 export FORGE_PREFIX
-BODY=$(printf 'x%.0s' $(seq 128))
-cat >"$work/upstream.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $work/upstream.pid;
-error_log $work/upstream-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/tmp/body;
-  proxy_temp_path $work/tmp/proxy;
-  fastcgi_temp_path $work/tmp/fastcgi;
-  uwsgi_temp_path $work/tmp/uwsgi;
-  scgi_temp_path $work/tmp/scgi;
-  keepalive_requests 1000000;
-  keepalive_timeout 120s;
-  server {
-    listen 127.0.0.1:$UP_PORT backlog=4096;
-    location / { default_type text/plain; return 200 "$BODY"; }
-  }
-}
-EOF
+nginx_upstream_conf "$UP_PORT" >"$work/upstream.conf"
 "$NGINX_BIN" -p "$work" -c "$work/upstream.conf" >"$work/upstream.out" 2>&1 &
-PIDS+=($!)
+PIDS+=("$!")
 
 declare -A JAR PORT ADMIN
 NAMES=()
 add_gateway() { # $1 name, $2 jar, $3 port offset
   NAMES+=("$1"); JAR[$1]=$2; PORT[$1]=$((BASE_PORT + $3)); ADMIN[$1]=$((BASE_PORT + $3 + 1))
-  cat >"$work/$1.conf" <<EOF
-tollgate {
-  event-loops = $EVENT_LOOPS
-  listeners = [{ name = bench, address = "127.0.0.1", port = ${PORT[$1]} }]
-  admin { address = "127.0.0.1", port = ${ADMIN[$1]} }
-  access-log.enabled = false
-  upstreams { app { endpoints = ["127.0.0.1:$UP_PORT"] } }
-  auth.issuers = [{ name = bench, iss = "https://login.bench.test/", audiences = [api], algorithms = [ES256],
-                    jwks-file = "$work/jwks.json" }]
-  routes = [
-    { name = open, match.path-prefix = "/open/", upstream = app }
-    { name = jwt, match.path-prefix = "/v1/orgs/", upstream = app, auth {
-        issuers = [bench], org-path = "/v1/orgs/{org}/", rules = [{ any-of = [reader] }] } }
-  ]
-}
-EOF
+  jwt_gateway_conf "$EVENT_LOOPS" "${PORT[$1]}" "${ADMIN[$1]}" >"$work/$1.conf"
   # shellcheck disable=SC2086
   java $JAVA_OPTS -jar "$2" run --config "$work/$1.conf" >"$work/$1.out" 2>"$work/$1.err" &
-  PIDS+=($!)
+  PIDS+=("$!")
 }
 [ -n "$BASE_JAR" ] && add_gateway base "$BASE_JAR" 10
 add_gateway new "$NEW_JAR" 20
 for n in "${NAMES[@]}"; do
-  for _ in $(seq 300); do
-    curl -fs -o /dev/null --max-time 1 "http://127.0.0.1:${ADMIN[$n]}/readyz" && break
-    sleep 0.1
-  done
+  wait_for 300 0.1 curl -fs -o /dev/null --max-time 1 "http://127.0.0.1:${ADMIN[$n]}/readyz"
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
     "http://127.0.0.1:${PORT[$n]}/v1/orgs/acme/x")
   [ "$code" = 200 ] || { echo "jwt-flood: $n's JWT route answered $code" >&2; exit 1; }

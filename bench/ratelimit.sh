@@ -20,7 +20,8 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/.." && pwd)"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh" # repo, JAVA_OPTS (TOLLGATE_JAVA_OPTS), BODY, CLK_TCK and the functions shared by the scripts
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-10}
@@ -29,66 +30,27 @@ PROXY_CPU=${PROXY_CPU:-1}
 LOAD_CPU=${LOAD_CPU:-0}
 BASE_PORT=${BASE_PORT:-28180}
 DEADLINE=${DEADLINE:-15ms}
-JAVA_OPTS=${TOLLGATE_JAVA_OPTS:--Xms256m -Xmx256m -XX:+AlwaysPreTouch -Dio.netty.leakDetection.level=disabled}
 UP_PORT=$BASE_PORT
 TG_PORT=$((BASE_PORT + 1))
 ADMIN_PORT=$((BASE_PORT + 2))
 REDIS_PORT=$((BASE_PORT + 3))
 
-need=()
-command -v wrk >/dev/null || need+=(wrk)
-command -v redis-server >/dev/null || need+=(redis-server)
-command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
-if [ ${#need[@]} -gt 0 ]; then
-  apt-get install -y "${need[@]}" >&2 || { apt-get update >&2 && apt-get install -y "${need[@]}" >&2; }
-fi
-NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
+install_missing wrk:wrk redis-server:redis-server nginx:nginx
+NGINX_BIN=$(nginx_bin)
 jar="$repo/gateway/target/tollgate.jar"
 if [ ! -f "$jar" ]; then
-  (cd "$repo" && { mvn -B -q -o -DskipTests -pl gateway -am package || mvn -B -q -DskipTests -pl gateway -am package; }) >&2
+  mvn_package gateway offline online >&2
 fi
 
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-mkdir -p "$here/results"
-out="$here/results/ratelimit-$stamp.txt"
-work=$(mktemp -d "/tmp/tollgate-ratelimit-$stamp.XXXXXX")
-mkdir -p "$work/tmp"
-: >"$out"
-log() { echo "$@" | tee -a "$out"; }
+open_results # $stamp, $out (bench/results/ratelimit-<stamp>.txt) for log(), scratch folder $work
+stop_on_exit pause
 
-PIDS=()
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  sleep 1
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-BODY=$(printf 'x%.0s' $(seq 128))
-cat >"$work/upstream.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $work/upstream.pid;
-error_log $work/upstream-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/tmp/body; proxy_temp_path $work/tmp/proxy; fastcgi_temp_path $work/tmp/fcgi;
-  uwsgi_temp_path $work/tmp/uwsgi; scgi_temp_path $work/tmp/scgi;
-  keepalive_requests 1000000;
-  keepalive_timeout 120s;
-  server { listen 127.0.0.1:$UP_PORT backlog=4096; location / { return 200 "$BODY"; } }
-}
-EOF
+nginx_upstream_conf "$UP_PORT" >"$work/upstream.conf"
 taskset -c "$LOAD_CPU" "$NGINX_BIN" -c "$work/upstream.conf" -p "$work" >/dev/null 2>&1 &
-PIDS+=($!)
+PIDS+=("$!")
 taskset -c "$LOAD_CPU" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
   --dir "$work" >"$work/redis.log" 2>&1 &
-PIDS+=($!)
+PIDS+=("$!")
 
 cat >"$work/tollgate.conf" <<EOF
 tollgate {
@@ -110,16 +72,12 @@ tollgate {
 }
 EOF
 sleep 0.5
+# shellcheck disable=SC2086 # JAVA_OPTS is a list of options
 taskset -c "$PROXY_CPU" java $JAVA_OPTS -jar "$jar" run --config "$work/tollgate.conf" >"$work/tollgate.log" 2>&1 &
 TG_PID=$!
-PIDS+=($TG_PID)
-for _ in $(seq 100); do
-  curl -fsS "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null 2>&1 && break
-  sleep 0.2
-done
+PIDS+=("$TG_PID")
+wait_for 100 0.2 curl -fsS "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null 2>&1
 
-CLK_TCK=$(getconf CLK_TCK)
-ticks() { local s; s=$(cat "/proc/$TG_PID/stat"); s=${s##*) }; echo "$s" | awk '{ print $12 + $13 }'; }
 metric() { # $1 = family, $2 $3 = optional label texts a sample must contain; prints the sum of the samples
   curl -fsS "http://127.0.0.1:$ADMIN_PORT/metrics" | awk -v name="$1" -v f1="${2:-}" -v f2="${3:-}" '
     $1 ~ "^"name"([{]|$)" && index($1, f1) > 0 && index($1, f2) > 0 { s += $NF } END { printf "%.0f\n", s }'
@@ -146,9 +104,9 @@ for round in $(seq "$ROUNDS"); do
     f0=$(metric tollgate_ratelimit_decisions_total "limit=\"$t\"" "source=\"fail_") # fail_open, fail_closed
     g0=$(metric tollgate_ratelimit_decisions_total "limit=\"$t\"" "source=\"local_fallback")
     c0=$(metric tollgate_ratelimit_redis_calls_total)
-    k0=$(ticks)
+    k0=$(cpu_ticks tollgate)
     read -r rps reqs non2xx < <(run_wrk "/$t" "$DURATION")
-    k1=$(ticks)
+    k1=$(cpu_ticks tollgate)
     c1=$(metric tollgate_ratelimit_redis_calls_total)
     f1=$(metric tollgate_ratelimit_decisions_total "limit=\"$t\"" "source=\"fail_")
     g1=$(metric tollgate_ratelimit_decisions_total "limit=\"$t\"" "source=\"local_fallback")
@@ -162,13 +120,12 @@ for round in $(seq "$ROUNDS"); do
     FAILED[$t]+="$failed "
   done
 done
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 log ""
 log "| route | req/s (median of $ROUNDS) | vs plain | CPU per request (proxy) | Redis calls per request | decided by failure mode |"
 log "|---|---|---|---|---|---|"
-base=$(echo "${RPS[plain]}" | median)
+base=$(echo "${RPS[plain]}" | median -g)
 for t in plain leased exact; do
-  r=$(echo "${RPS[$t]}" | median)
-  log "| $t | $r | $(awk -v a="$r" -v b="$base" 'BEGIN { printf "%.3f", a / b }') | $(echo "${CPU[$t]}" | median) us | $(echo "${CALLS[$t]}" | median) | $(echo "${FAILED[$t]}" | median) |"
+  r=$(echo "${RPS[$t]}" | median -g)
+  log "| $t | $r | $(awk -v a="$r" -v b="$base" 'BEGIN { printf "%.3f", a / b }') | $(echo "${CPU[$t]}" | median -g) us | $(echo "${CALLS[$t]}" | median -g) | $(echo "${FAILED[$t]}" | median -g) |"
 done
 log "results: $out"

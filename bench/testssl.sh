@@ -8,15 +8,19 @@
 # certificate itself (trust chain not in a public store, no CRL/OCSP URI) are expected and listed separately, as are
 # HTTP response-header findings (HSTS and friends), which belong to the route's responses, not to TLS.
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh" # repo and the functions shared by the scripts
 command -v testssl >/dev/null || { echo "installing testssl.sh" >&2; apt-get install -y -qq testssl.sh >/dev/null; }
-jar="$here/gateway/target/tollgate.jar"
-[ -f "$jar" ] || (cd "$here" && mvn -B -q -DskipTests -pl gateway -am package)
+jar="$repo/gateway/target/tollgate.jar"
+[ -f "$jar" ] || mvn_package gateway online
 
-work="$(mktemp -d /tmp/tollgate-testssl.XXXXXX)"
+new_work tollgate-testssl # $work
 port=${PORT:-28443}
-cleanup() { [ -n "${gw:-}" ] && kill "$gw" 2>/dev/null; wait 2>/dev/null || true; }
-trap cleanup EXIT
+# One process, stopped and waited for (no time bound): lib.sh's PIDS and cleanup are not used here.
+# shellcheck disable=SC2317 # run by the trap
+stop_gateway() { [ -n "${gw:-}" ] && kill "$gw" 2>/dev/null; wait 2>/dev/null || true; }
+trap stop_gateway EXIT
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 400 -subj "/CN=tollgate-testssl-ca" \
   -keyout "$work/ca-key.pem" -out "$work/ca.pem" 2>/dev/null
@@ -37,10 +41,7 @@ tollgate {
 CONF
 java -Xmx128m -jar "$jar" run --config "$work/tls.conf" > "$work/gateway.log" 2>&1 &
 gw=$!
-for _ in $(seq 1 50); do
-  (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
-  sleep 0.2
-done
+wait_for 50 0.2 port_open "$port"
 
 echo "testssl against https://127.0.0.1:$port ($(head -1 "$work/gateway.log" | sed 's/.*tollgate ready: //'))"
 testssl --quiet --color 0 --warnings off --severity MEDIUM --jsonfile "$work/findings.json" \
