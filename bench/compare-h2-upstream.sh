@@ -77,6 +77,9 @@ taskset -c "$PROXY_CPU" java $JAVA_OPTS -jar "$jar" run -c "$work/tollgate.conf"
 TG_PID=$!; PIDS+=("$TG_PID")
 for port in $NGX_PORT $TG_PORT; do
   wait_for 300 0.1 curl -fs --http2-prior-knowledge -o /dev/null --max-time 1 "http://127.0.0.1:$port/"
+  # A proxy that never answered would be measured at 0 req/s: stop and say which, with its log.
+  curl -fs --http2-prior-knowledge -o /dev/null --max-time 2 "http://127.0.0.1:$port/" || {
+    echo "compare-h2-upstream: the proxy on port $port does not answer; see $work" >&2; exit 1; }
 done
 
 declare -A PORT=([nginx]=$NGX_PORT [tollgate]=$TG_PORT)
@@ -90,7 +93,8 @@ measure() { # $1 target -> "req/s cpu_us_per_request"
   after=$(cpu_ticks "$1")
   n=$(echo "$summary" | awk '/^finished in/ { for (i = 1; i <= NF; i++) if ($(i+1) == "req/s,") print $i }')
   failed=$(echo "$summary" | awk '/^requests:/ { for (i = 1; i <= NF; i++) if ($(i+1) == "failed,") print $i }')
-  [ "${failed:-0}" = 0 ] || log "  $1: $failed requests failed"
+  # To stderr (and the results file): stdout is this function's result, captured by the caller.
+  [ "${failed:-0}" = 0 ] || log "  $1: $failed requests failed" >&2
   awk -v r="${n:-0}" -v d="$DURATION" -v ticks="$((after - before))" -v hz="$CLK_TCK" \
     'BEGIN { printf "%.0f %.1f", r, (r > 0 ? ticks / hz * 1e6 / (r * d) : 0) }'
 }
