@@ -103,6 +103,9 @@ taskset -c "$PROXY_CPU" java $JAVA_OPTS -jar "$jar" run -c "$work/tollgate.conf"
 TG_PID=$!; PIDS+=("$TG_PID")
 for port in $NGX_PORT $TG_PORT; do
   wait_for 300 0.1 curl -fsk -o /dev/null --max-time 1 "https://127.0.0.1:$port/"
+  # A proxy that never answered would be measured at 0/s: stop and say which, with its log.
+  curl -fsk -o /dev/null --max-time 2 "https://127.0.0.1:$port/" || {
+    echo "compare-tls: the proxy on port $port does not answer; see $work" >&2; exit 1; }
 done
 
 declare -A PORT=([nginx]=$NGX_PORT [tollgate]=$TG_PORT)
