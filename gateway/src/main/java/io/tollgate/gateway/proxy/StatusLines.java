@@ -1,9 +1,32 @@
 package io.tollgate.gateway.proxy;
 
-/** Status lines for replies the gateway makes itself (direct responses and errors). */
+import java.nio.charset.StandardCharsets;
+
+/**
+ * HTTP/1.1 status lines: for replies the gateway makes itself (direct responses and errors), and for responses it
+ * writes as HTTP/1.1 from another framing (the HTTP/2 upstream bridge), pre-encoded so that costs no allocation.
+ */
 public final class StatusLines {
 
+    /** {@code HTTP/1.1 <status> <reason>\r\n} as US-ASCII for every status 100..599, built once. */
+    private static final byte[][] ENCODED = new byte[500][];
+
+    static {
+        for (int status = 100; status < 600; status++) {
+            ENCODED[status - 100] = statusLine(status).getBytes(StandardCharsets.US_ASCII);
+        }
+    }
+
     private StatusLines() {
+    }
+
+    /**
+     * {@link #statusLine} as US-ASCII bytes: shared and pre-encoded for 100..599 (never to be modified); a status
+     * outside that range (which no valid response has) is encoded on the spot.
+     */
+    public static byte[] encoded(int status) {
+        return status >= 100 && status <= 599 ? ENCODED[status - 100]
+                : statusLine(status).getBytes(StandardCharsets.US_ASCII);
     }
 
     /** {@code HTTP/1.1 <status> <reason>\r\n}. */

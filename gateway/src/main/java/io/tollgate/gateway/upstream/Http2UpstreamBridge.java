@@ -333,7 +333,7 @@ final class Http2UpstreamBridge extends ChannelDuplexHandler implements ChunkedD
             return;
         }
         final ByteBuf out = ctx.alloc().buffer(256);
-        out.writeCharSequence(StatusLines.statusLine(status), StandardCharsets.US_ASCII);
+        out.writeBytes(StatusLines.encoded(status));
         boolean hasLength = false;
         for (var e : h) {
             final CharSequence name = e.getKey();

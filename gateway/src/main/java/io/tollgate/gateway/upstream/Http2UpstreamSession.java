@@ -100,14 +100,14 @@ final class Http2UpstreamSession extends ChannelInboundHandlerAdapter implements
         openStreams++;
         streams.open().addListener((Future<Http2StreamChannel> f) -> {
             if (!f.isSuccess()) {
-                openStreams--;
+                onStreamClosed(); // counted above: the same bookkeeping as a stream that ended
                 c.onStreamFailed(f.cause());
                 return;
             }
             final Http2StreamChannel ch = f.getNow();
             ch.closeFuture().addListener(onStreamClosed);
             ch.pipeline().addLast(new Http2UpstreamBridge(pool, tls), c);
-            c.onStreamOpened(this, reused);
+            c.onStreamOpened(reused);
         });
     }
 

@@ -29,8 +29,6 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
     private UpstreamListener owner;
     private boolean connected;
     private boolean reused;
-    /** The HTTP/2 connection this stream belongs to, once opened (for diagnostics); null for HTTP/1.1. */
-    private Http2UpstreamSession session;
     private boolean protocolError;
     long idleSinceNs;
 
@@ -127,9 +125,8 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
         };
     }
 
-    /** The stream asked for is open on {@code session}; {@code reused}: the connection carried streams before. */
-    void onStreamOpened(Http2UpstreamSession session, boolean reused) {
-        this.session = session;
+    /** The stream asked for is open; {@code reused}: its connection carried streams before. */
+    void onStreamOpened(boolean reused) {
         this.connected = true;
         this.reused = reused;
         if (owner != null) {
@@ -239,7 +236,6 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
 
     @Override
     public String toString() {
-        return "UpstreamConnection[" + endpoint + ", " + (ctx == null ? "connecting" : ctx.channel())
-                + (session == null ? "" : " on " + session) + "]";
+        return "UpstreamConnection[" + endpoint + ", " + (ctx == null ? "connecting" : ctx.channel()) + "]";
     }
 }
